@@ -1,0 +1,115 @@
+import { randomBytes } from 'node:crypto'
+import fastifySwagger from '@fastify/swagger'
+import fastifySwaggerUi from '@fastify/swagger-ui'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import {
+  jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler
+} from 'fastify-type-provider-zod'
+import type { Logger } from 'pino'
+import type { Config } from './config.js'
+import type { Keyring } from './crypto/keyring.js'
+import type { Database } from './db/client.js'
+import { GatewayError } from './errors/gateway-error.js'
+import { registerAdminAuth } from './http/plugins/admin-auth.js'
+import { registerErrorHandling } from './http/plugins/errors.js'
+import { registerHttpMetrics } from './http/plugins/observability.js'
+import { registerRoutes } from './http/routes/index.js'
+import { ProblemSchema } from './http/schemas/common.js'
+import type { Metrics } from './observability/metrics.js'
+
+export interface AppDeps {
+  config: Config
+  database: Database
+  keyring: Keyring
+  metrics: Metrics
+  logger: Logger
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    deps: AppDeps
+    /** Set when shutdown begins: readiness fails and new requests get 503 while in-flight ones finish. */
+    draining: boolean
+  }
+}
+
+export const BODY_LIMIT_BYTES = 1024 * 1024
+const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
+const ERROR_STATUSES = [400, 401, 403, 404, 409, 413, 415, 422, 429, 500, 503] as const
+
+export const API_VERSION = '2026-11-25'
+
+export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
+  const { config } = deps
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: BODY_LIMIT_BYTES,
+    // Fastify's defaults leave requestTimeout at 0 (never); every timeout is explicit here.
+    requestTimeout: config.requestTimeoutMs,
+    connectionTimeout: config.requestTimeoutMs + 5000,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
+    http: { headersTimeout: Math.min(config.requestTimeoutMs, 20_000) },
+    forceCloseConnections: 'idle',
+    // Our own draining hook answers with problem+json instead of Fastify's plain 503 body.
+    return503OnClosing: false,
+    trustProxy: config.trustProxy,
+    requestIdHeader: false,
+    logController: new LogController({ requestIdLogLabel: 'request_id' }),
+    genReqId: (req) => {
+      const given = req.headers['x-request-id']
+      return typeof given === 'string' && SANE_REQUEST_ID.test(given) ? given : `req_${randomBytes(12).toString('base64url')}`
+    }
+  })
+
+  app.decorate('deps', deps)
+  app.decorate('draining', false)
+  app.setValidatorCompiler(validatorCompiler)
+  app.setSerializerCompiler(serializerCompiler)
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+    if (app.draining) {
+      reply.header('connection', 'close')
+      throw new GatewayError('unavailable', { detail: 'the gateway is shutting down; retry on another instance' })
+    }
+  })
+
+  // Every route documents the problem+json answers it can give, without copy-paste.
+  app.addHook('onRoute', (route) => {
+    if (!route.schema || route.schema.hide) return
+    const response = (route.schema.response ?? {}) as Record<number, unknown>
+    for (const status of ERROR_STATUSES) response[status] ??= ProblemSchema
+    route.schema.response = response
+  })
+
+  registerErrorHandling(app)
+  registerHttpMetrics(app)
+  registerAdminAuth(app)
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'entitlement-gateway',
+        version: API_VERSION,
+        description: 'Buy digital entitlements (memberships, top-ups, airtime, gift-card codes) through one API. ' +
+          'Errors are RFC 9457 problem details; their codes are listed in openapi/errors.md.'
+      },
+      tags: [
+        { name: 'operations', description: 'Health, readiness and metrics' },
+        { name: 'admin', description: 'Operator API (`authorization: Bearer adm_…`)' }
+      ],
+      components: {
+        securitySchemes: {
+          operatorToken: { type: 'http', scheme: 'bearer', description: 'Operator token `adm_…`' }
+        }
+      }
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject
+  })
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs', uiConfig: { url: '/openapi.json' } })
+
+  await app.register(registerRoutes)
+  return app
+}

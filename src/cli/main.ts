@@ -1,0 +1,101 @@
+#!/usr/bin/env node
+import { writeFile } from 'node:fs/promises'
+import { parseArgs } from 'node:util'
+import closeWithGrace from 'close-with-grace'
+import { ConfigError, loadConfig, type Config } from '../config.js'
+import { createDatabase } from '../db/client.js'
+import { migrateDatabase } from '../db/migrate.js'
+import { issueAdminToken } from '../db/repositories/admin-tokens.js'
+import { operatorRole, type OperatorRole } from '../db/schema/index.js'
+import { createLogger } from '../observability/logger.js'
+import { openDatabaseUrl, startGateway } from '../server.js'
+import { generateOpenApi, OPENAPI_FILE } from './openapi.js'
+
+const USAGE = `usage: entitlement-gateway <command> [options]
+
+commands:
+  serve                                  start the gateway (default)
+  migrate                                apply database migrations and exit
+  admin create-token --role R --name N   issue an operator token (roles: ${operatorRole.enumValues.join(', ')})
+  openapi [--out FILE]                   write the OpenAPI document (default ${OPENAPI_FILE})
+`
+
+class UsageError extends Error {}
+
+async function serve (config: Config): Promise<void> {
+  const logger = createLogger(config.logLevel)
+  const gateway = await startGateway(config, logger)
+  logger.info({ url: gateway.url, docs: `${gateway.url}/docs` }, 'gateway listening')
+  closeWithGrace({ delay: config.shutdownTimeoutMs }, async ({ signal, err }) => {
+    if (err) logger.error({ err }, 'shutting down after an unexpected error')
+    else logger.info({ signal }, 'shutting down: finishing in-flight requests')
+    await gateway.stop()
+    logger.info('shutdown complete')
+  })
+}
+
+async function migrate (config: Config): Promise<void> {
+  const logger = createLogger(config.logLevel)
+  const handle = await openDatabaseUrl(config, logger, { reuseRunning: true })
+  try {
+    const { applied } = await migrateDatabase(handle.url)
+    logger.info({ applied }, 'migrations applied')
+  } finally {
+    await handle.embedded?.stop()
+  }
+}
+
+async function createToken (config: Config, args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { role: { type: 'string' }, name: { type: 'string' } } })
+  const role = values.role as OperatorRole | undefined
+  if (!role || !operatorRole.enumValues.includes(role)) throw new UsageError(`--role must be one of ${operatorRole.enumValues.join(', ')}`)
+  if (!values.name?.trim()) throw new UsageError('--name is required (who holds the token)')
+  const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel)
+  const handle = await openDatabaseUrl(config, logger, { reuseRunning: true })
+  try {
+    await migrateDatabase(handle.url)
+    const database = createDatabase(handle.url, { max: 1 })
+    try {
+      const { row, token } = await issueAdminToken(database.db, { name: values.name.trim(), role, createdBy: 'cli' })
+      process.stderr.write(`issued ${row.role} token ${row.id} for ${row.name}; it is shown once:\n`)
+      process.stdout.write(token + '\n')
+    } finally {
+      await database.close()
+    }
+  } finally {
+    await handle.embedded?.stop()
+  }
+}
+
+async function main (argv: string[]): Promise<void> {
+  const [command = 'serve', ...rest] = argv
+  if (command === '--help' || command === 'help') {
+    process.stdout.write(USAGE)
+    return
+  }
+  if (command === 'openapi') {
+    const { values } = parseArgs({ args: rest, options: { out: { type: 'string', default: OPENAPI_FILE } } })
+    const doc = await generateOpenApi()
+    await writeFile(values.out, doc)
+    process.stderr.write(`wrote ${values.out}\n`)
+    return
+  }
+  const config = loadConfig()
+  if (command === 'serve') return await serve(config)
+  if (command === 'migrate') return await migrate(config)
+  if (command === 'admin' && rest[0] === 'create-token') return await createToken(config, rest.slice(1))
+  throw new UsageError(`unknown command: ${argv.join(' ')}`)
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`${err.message}\n`)
+    process.exit(78) // EX_CONFIG
+  }
+  if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    process.stderr.write(`${(err as Error).message}\n\n${USAGE}`)
+    process.exit(64) // EX_USAGE
+  }
+  process.stderr.write(`fatal: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`)
+  process.exit(1)
+})

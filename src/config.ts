@@ -1,0 +1,148 @@
+import { z } from 'zod'
+import { parseDuration } from './domain/duration.js'
+
+/**
+ * The only place that reads the environment. Every variable is validated here so that a
+ * bad value stops start-up with a message naming the variable, instead of failing later
+ * in the middle of an order.
+ */
+
+const bool = (fallback?: boolean) => z.preprocess(
+  (v) => (v === undefined || v === '' ? fallback : v),
+  z.union([z.enum(['true', 'false', '1', '0']), z.boolean()], { error: 'expected true or false' })
+    .transform((v) => v === true || v === 'true' || v === '1')
+).optional()
+
+const int = (min: number, max: number) => z.coerce.number({ error: `expected an integer ${min}..${max}` })
+  .int(`expected an integer ${min}..${max}`).min(min, `expected an integer ${min}..${max}`).max(max, `expected an integer ${min}..${max}`)
+
+const url = (protocols: string[]) => z.string().refine((v) => {
+  try { return protocols.includes(new URL(v).protocol) } catch { return false }
+}, `expected a URL (${protocols.map((p) => p.replace(':', '://')).join(' or ')}…)`)
+
+const durationList = z.string().transform((v, ctx) => {
+  try {
+    return v.split(',').map((part) => parseDuration(part.trim()))
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: `expected comma-separated durations like 0s,5s,5m,2h (${(err as Error).message})` })
+    return z.NEVER
+  }
+})
+
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('production'),
+  PORT: int(0, 65535).default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
+  DATABASE_POOL_SIZE: int(1, 500).default(10),
+  DATA_DIR: z.string().min(1).default('./.data'),
+  REDIS_URL: url(['redis:', 'rediss:']).optional(),
+  SANDBOX: bool(),
+  BOOTSTRAP_ADMIN_TOKEN: z.string()
+    .regex(/^adm_[A-Za-z0-9_-]{32,128}$/, 'expected adm_ followed by 32..128 characters of [A-Za-z0-9_-]')
+    .optional(),
+  ENCRYPTION_KEYS: z.string().min(1).optional(),
+  FINGERPRINT_KEY: z.string().min(1).optional(),
+  CALLBACK_ALLOW_PRIVATE: bool(),
+  ORDER_SYNC_WAIT_MS: int(0, 60_000).default(3000),
+  WORKERS: bool(true),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  PUBLIC_BASE_URL: url(['http:', 'https:']).optional(),
+  WEBHOOK_RETRY_SCHEDULE: durationList.default(['0s', '5s', '5m', '30m', '2h', '5h', '10h', '10h'].map(parseDuration)),
+  SUPPLIER_POLL_INTERVAL_MS: int(10, 3_600_000).default(5000),
+  RECONCILE_AFTER_MS: int(10, 86_400_000).default(60_000),
+  REQUEST_TIMEOUT_MS: int(1000, 600_000).default(30_000),
+  KEEP_ALIVE_TIMEOUT_MS: int(1000, 600_000).default(72_000),
+  SHUTDOWN_TIMEOUT_MS: int(1000, 600_000).default(25_000),
+  TRUST_PROXY: z.string().optional()
+})
+
+export type Env = z.input<typeof EnvSchema>
+
+export interface Config {
+  nodeEnv: 'development' | 'production' | 'test'
+  port: number
+  host: string
+  /** Unset means: start embedded PostgreSQL under dataDir. */
+  databaseUrl: string | undefined
+  databasePoolSize: number
+  dataDir: string
+  redisUrl: string | undefined
+  sandbox: boolean
+  bootstrapAdminToken: string | undefined
+  /** Unset only on the embedded default, which generates a keyring file in dataDir. */
+  encryptionKeys: string | undefined
+  fingerprintKey: string | undefined
+  callbackAllowPrivate: boolean
+  orderSyncWaitMs: number
+  workers: boolean
+  logLevel: string
+  publicBaseUrl: string
+  webhookRetryScheduleMs: number[]
+  supplierPollIntervalMs: number
+  reconcileAfterMs: number
+  requestTimeoutMs: number
+  keepAliveTimeoutMs: number
+  shutdownTimeoutMs: number
+  trustProxy: boolean | string
+}
+
+export class ConfigError extends Error {
+  constructor (readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`)
+    this.name = 'ConfigError'
+  }
+}
+
+export function loadConfig (env: Record<string, string | undefined> = process.env): Config {
+  const parsed = EnvSchema.safeParse(env)
+  if (!parsed.success) {
+    // Values are deliberately not echoed: several variables hold secrets.
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`)
+    throw new ConfigError(problems)
+  }
+  const e = parsed.data
+  const problems: string[] = []
+  if (e.DATABASE_URL && !e.ENCRYPTION_KEYS) {
+    problems.push('ENCRYPTION_KEYS: required when DATABASE_URL is set (format id:base64key,… with 32-byte keys)')
+  }
+  if (e.ENCRYPTION_KEYS && !e.FINGERPRINT_KEY) {
+    problems.push('FINGERPRINT_KEY: required when ENCRYPTION_KEYS is set (base64 of 32 random bytes; never rotated)')
+  }
+  if (problems.length > 0) throw new ConfigError(problems)
+
+  const embedded = e.DATABASE_URL === undefined
+  const sandbox = e.SANDBOX ?? embedded
+  const browsableHost = e.HOST === '0.0.0.0' || e.HOST === '::' ? '127.0.0.1' : e.HOST
+  return {
+    nodeEnv: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
+    dataDir: e.DATA_DIR,
+    redisUrl: e.REDIS_URL,
+    sandbox,
+    bootstrapAdminToken: e.BOOTSTRAP_ADMIN_TOKEN,
+    encryptionKeys: e.ENCRYPTION_KEYS,
+    fingerprintKey: e.FINGERPRINT_KEY,
+    callbackAllowPrivate: e.CALLBACK_ALLOW_PRIVATE ?? sandbox,
+    orderSyncWaitMs: e.ORDER_SYNC_WAIT_MS,
+    workers: e.WORKERS ?? true,
+    logLevel: e.LOG_LEVEL,
+    publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://${browsableHost}:${e.PORT}`).replace(/\/+$/, ''),
+    webhookRetryScheduleMs: e.WEBHOOK_RETRY_SCHEDULE,
+    supplierPollIntervalMs: e.SUPPLIER_POLL_INTERVAL_MS,
+    reconcileAfterMs: e.RECONCILE_AFTER_MS,
+    requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+    keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    trustProxy: parseTrustProxy(e.TRUST_PROXY)
+  }
+}
+
+function parseTrustProxy (v: string | undefined): boolean | string {
+  if (v === undefined || v === '' || v === 'false') return false
+  if (v === 'true') return true
+  return v
+}

@@ -1,0 +1,69 @@
+import { createHash } from 'node:crypto'
+import { and, desc, eq, isNull, lt, or, sql } from 'drizzle-orm'
+import { newId, newSecret } from '../../domain/ids.js'
+import type { Db, Tx } from '../client.js'
+import { adminTokens, type AdminToken, type OperatorRole } from '../schema/index.js'
+
+/** Tokens carry 256 random bits, so a plain SHA-256 is enough to make a dump useless. */
+export function hashToken (token: string): Buffer {
+  return createHash('sha256').update(token).digest()
+}
+
+export interface IssuedToken {
+  row: AdminToken
+  /** Shown once; only its hash is stored. */
+  token: string
+}
+
+export async function issueAdminToken (db: Db | Tx, input: { name: string, role: OperatorRole, createdBy: string | null, token?: string }): Promise<IssuedToken> {
+  const token = input.token ?? newSecret('adm')
+  const [row] = await db.insert(adminTokens).values({
+    id: newId('adt'),
+    name: input.name,
+    role: input.role,
+    tokenHash: hashToken(token),
+    tokenPrefix: token.slice(0, 10),
+    createdBy: input.createdBy
+  }).returning()
+  if (!row) throw new Error('insert returned no row')
+  return { row, token }
+}
+
+export async function findActiveToken (db: Db, token: string): Promise<AdminToken | undefined> {
+  const [row] = await db.select().from(adminTokens)
+    .where(and(eq(adminTokens.tokenHash, hashToken(token)), isNull(adminTokens.revokedAt)))
+  return row
+}
+
+/** Throttled to one write a minute per token so busy operators do not write on every call. */
+export async function touchToken (db: Db, id: string): Promise<void> {
+  await db.update(adminTokens).set({ lastUsedAt: sql`now()` })
+    .where(and(eq(adminTokens.id, id), or(isNull(adminTokens.lastUsedAt), lt(adminTokens.lastUsedAt, sql`now() - interval '1 minute'`))))
+}
+
+/**
+ * Registers BOOTSTRAP_ADMIN_TOKEN when no active admin exists. The transaction-scoped
+ * advisory lock stops two processes starting together from both registering it.
+ */
+export async function bootstrapAdminToken (db: Db, token: string): Promise<'registered' | 'skipped'> {
+  return await db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(7316042519)`)
+    const [existing] = await tx.select({ id: adminTokens.id }).from(adminTokens)
+      .where(and(eq(adminTokens.role, 'admin'), isNull(adminTokens.revokedAt))).limit(1)
+    if (existing) return 'skipped'
+    await issueAdminToken(tx, { name: 'bootstrap', role: 'admin', createdBy: null, token })
+    return 'registered'
+  })
+}
+
+export async function listAdminTokens (db: Db, limit: number, beforeId?: string): Promise<AdminToken[]> {
+  return await db.select().from(adminTokens)
+    .where(beforeId ? lt(adminTokens.id, beforeId) : undefined)
+    .orderBy(desc(adminTokens.id)).limit(limit)
+}
+
+export async function revokeAdminToken (tx: Tx, id: string): Promise<AdminToken | undefined> {
+  const [row] = await tx.update(adminTokens).set({ revokedAt: sql`coalesce(${adminTokens.revokedAt}, now())` })
+    .where(eq(adminTokens.id, id)).returning()
+  return row
+}

@@ -1,0 +1,34 @@
+import { sql } from 'drizzle-orm'
+import { check, integer, jsonb, pgEnum, pgTable, text } from 'drizzle-orm/pg-core'
+import { CATEGORIES, DELIVERIES, RECIPIENT_TYPES, SKU_STATUSES, type Fulfilment } from '../../domain/catalog.js'
+import { amountMinor, createdAt, updatedAt } from './_columns.js'
+
+export const skuCategory = pgEnum('sku_category', CATEGORIES)
+export const skuDelivery = pgEnum('sku_delivery', DELIVERIES)
+export const recipientType = pgEnum('recipient_type', RECIPIENT_TYPES)
+export const skuStatus = pgEnum('sku_status', SKU_STATUSES)
+
+export const skus = pgTable('skus', {
+  sku: text('sku').primaryKey(),
+  name: text('name').notNull(),
+  category: skuCategory('category').notNull(),
+  delivery: skuDelivery('delivery').notNull(),
+  recipientType: recipientType('recipient_type').notNull(),
+  /** Nominal value printed on the product, minor units of `currency`. */
+  faceValue: amountMinor('face_value').notNull(),
+  currency: text('currency').notNull(),
+  /** Largest `quantity` one order may ask for. */
+  maxQuantity: integer('max_quantity').notNull(),
+  status: skuStatus('status').notNull().default('active'),
+  /** Routing policy: strategy, card-pool mode and supplier routes (domain/catalog.ts). */
+  fulfilment: jsonb('fulfilment').$type<Fulfilment>().notNull(),
+  createdAt: createdAt(),
+  updatedAt: updatedAt()
+}, (t) => [
+  check('skus_currency_iso', sql`${t.currency} ~ '^[A-Z]{3}$'`),
+  check('skus_face_value_nonnegative', sql`${t.faceValue} >= 0`),
+  check('skus_max_quantity_range', sql`${t.maxQuantity} between 1 and 100`),
+  check('skus_recipient_fits_delivery', sql`(${t.delivery} = 'card_key') = (${t.recipientType} = 'none')`)
+])
+
+export type Sku = typeof skus.$inferSelect

@@ -1,0 +1,43 @@
+import { randomBytes } from 'node:crypto'
+
+const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz' // Crockford base32, lower case
+
+export const ID_PREFIXES = ['ord', 'rsl', 'evt', 'ak', 'bat', 'ck', 'adt', 'req', 'sup', 'att'] as const
+export type IdPrefix = typeof ID_PREFIXES[number]
+export type Id<P extends IdPrefix> = `${P}_${string}`
+
+function encode (bytes: Uint8Array): string {
+  let out = ''
+  let bits = 0
+  let value = 0
+  for (const byte of bytes) {
+    value = (value << 8) | byte
+    bits += 8
+    while (bits >= 5) {
+      out += ALPHABET[(value >>> (bits - 5)) & 31]
+      bits -= 5
+    }
+  }
+  if (bits > 0) out += ALPHABET[(value << (5 - bits)) & 31]
+  return out
+}
+
+/**
+ * `prefix_` + 48-bit millisecond time + 80 random bits, base32: ids sort by creation
+ * time, which keeps b-tree inserts at the right edge and makes cursors stable.
+ */
+export function newId<P extends IdPrefix> (prefix: P, now = Date.now()): Id<P> {
+  const bytes = new Uint8Array(16)
+  let t = now
+  for (let i = 5; i >= 0; i--) {
+    bytes[i] = t % 256
+    t = Math.floor(t / 256)
+  }
+  bytes.set(randomBytes(10), 6)
+  return `${prefix}_${encode(bytes)}` as Id<P>
+}
+
+/** Random secret material: `prefix_` + 32 bytes in base64url (256 bits). */
+export function newSecret (prefix: string): string {
+  return `${prefix}_${randomBytes(32).toString('base64url')}`
+}

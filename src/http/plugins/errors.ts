@@ -1,0 +1,76 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod'
+import { catalogue, type ErrorCode } from '../../errors/catalogue.js'
+import { GatewayError, type FieldError } from '../../errors/gateway-error.js'
+import type { Problem } from '../schemas/common.js'
+
+const FASTIFY_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'invalid_request',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'invalid_request',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'invalid_request',
+  FST_ERR_VALIDATION: 'invalid_request'
+}
+
+const STATUS_CODES: Record<number, ErrorCode> = {
+  400: 'invalid_request', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 405: 'method_not_allowed',
+  413: 'payload_too_large', 415: 'unsupported_media_type', 429: 'rate_limited', 503: 'unavailable'
+}
+
+function jsonPath (context: string | undefined, instancePath: string): string {
+  const parts = instancePath.split('/').filter(Boolean).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
+  return [context ?? 'body', ...parts].join('.')
+}
+
+/** Everything that fails becomes a GatewayError; the rest of the handler only renders. */
+function toGatewayError (err: FastifyError): GatewayError {
+  if (err instanceof GatewayError) return err
+  if (hasZodFastifySchemaValidationErrors(err)) {
+    const errors: FieldError[] = err.validation.map((v) => ({
+      path: jsonPath(err.validationContext, v.instancePath),
+      message: v.message ?? 'invalid'
+    }))
+    return new GatewayError('invalid_request', { detail: `${errors.length} invalid field(s)`, errors })
+  }
+  if (isResponseSerializationError(err)) {
+    return new GatewayError('internal_error', { internal: 'response did not match its schema', cause: err })
+  }
+  const byCode = err.code ? FASTIFY_CODES[err.code] : undefined
+  if (byCode) return new GatewayError(byCode, { detail: err.message, cause: err })
+  const status = err.statusCode ?? 500
+  const byStatus = status < 500 || status === 503 ? STATUS_CODES[status] : undefined
+  if (byStatus) return new GatewayError(byStatus, { detail: status < 500 ? err.message : undefined, cause: err })
+  return new GatewayError('internal_error', { cause: err })
+}
+
+export function problemBody (error: GatewayError, requestId: string): Problem {
+  return {
+    type: 'about:blank',
+    title: catalogue[error.code].title,
+    status: error.status,
+    code: error.code,
+    ...(error.detail !== undefined ? { detail: error.detail } : {}),
+    request_id: requestId,
+    ...(error.errors ? { errors: error.errors } : {})
+  }
+}
+
+export function sendProblem (reply: FastifyReply, error: GatewayError): FastifyReply {
+  if (error.headers) reply.headers(error.headers)
+  return reply.code(error.status).type('application/problem+json').send(problemBody(error, String(reply.request.id)))
+}
+
+export function registerErrorHandling (app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    const error = toGatewayError(err)
+    if (error.status >= 500) {
+      request.log.error({ err: error.cause ?? err, internal: error.internal, error_code: error.code }, 'request failed')
+    } else {
+      request.log.info({ error_code: error.code, internal: error.internal }, 'request refused')
+    }
+    return sendProblem(reply, error)
+  })
+  app.setNotFoundHandler((request, reply) => sendProblem(reply,
+    new GatewayError('not_found', { detail: `no route for ${request.method} ${request.url.split('?')[0]}` })))
+}

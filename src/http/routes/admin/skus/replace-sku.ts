@@ -1,0 +1,39 @@
+import type { FastifyInstance } from 'fastify'
+import type { ZodTypeProvider } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { writeAudit } from '../../../../db/repositories/audit-log.js'
+import { replaceSku } from '../../../../db/repositories/skus.js'
+import { GatewayError } from '../../../../errors/gateway-error.js'
+import { auditActor } from '../../../plugins/admin-auth.js'
+import { ReplaceSkuBody, SkuParam, SkuSchema } from '../../../schemas/skus.js'
+import { presentSku } from './present.js'
+
+export default async function replaceSkuRoute (app: FastifyInstance): Promise<void> {
+  app.withTypeProvider<ZodTypeProvider>().put('/admin/v1/skus/:sku', {
+    config: { roles: ['ops'] },
+    schema: {
+      operationId: 'admin.skus.replace',
+      tags: ['admin'],
+      summary: 'Replace a catalog entry',
+      security: [{ operatorToken: [] }],
+      params: z.object({ sku: SkuParam }),
+      body: ReplaceSkuBody,
+      response: { 200: SkuSchema }
+    }
+  }, async (request) => {
+    const b = request.body
+    const sku = request.params.sku
+    const row = await app.deps.database.db.transaction(async (tx) => {
+      const updated = await replaceSku(tx, sku, {
+        name: b.name, category: b.category, delivery: b.delivery, recipientType: b.recipient_type,
+        faceValue: b.face_value, currency: b.currency, maxQuantity: b.max_quantity, status: b.status, fulfilment: b.fulfilment
+      })
+      if (!updated) throw new GatewayError('not_found', { detail: `no SKU ${sku}` })
+      await writeAudit(tx, auditActor(request), {
+        action: 'sku.replace', targetType: 'sku', targetId: sku, details: { status: b.status, fulfilment_changed: b.fulfilment !== undefined }
+      })
+      return updated
+    })
+    return presentSku(row)
+  })
+}

@@ -1,0 +1,31 @@
+import type { FastifyInstance } from 'fastify'
+import auditLog from './admin/audit-log/list-audit-log.js'
+import createOperatorToken from './admin/operator-tokens/create-operator-token.js'
+import listOperatorTokens from './admin/operator-tokens/list-operator-tokens.js'
+import revokeOperatorToken from './admin/operator-tokens/revoke-operator-token.js'
+import createSku from './admin/skus/create-sku.js'
+import getSku from './admin/skus/get-sku.js'
+import listSkus from './admin/skus/list-skus.js'
+import putFulfilment from './admin/skus/put-fulfilment.js'
+import replaceSku from './admin/skus/replace-sku.js'
+import getTierPrices from './admin/tiers/get-tier-prices.js'
+import putTierPrices from './admin/tiers/put-tier-prices.js'
+import health from './health.js'
+
+/** The table of contents of the API: every route, registered explicitly and in order. */
+export async function registerRoutes (app: FastifyInstance): Promise<void> {
+  await app.register(health)
+
+  await app.register(createSku)
+  await app.register(listSkus)
+  await app.register(getSku)
+  await app.register(replaceSku)
+  await app.register(putFulfilment)
+  await app.register(putTierPrices)
+  await app.register(getTierPrices)
+
+  await app.register(createOperatorToken)
+  await app.register(listOperatorTokens)
+  await app.register(revokeOperatorToken)
+  await app.register(auditLog)
+}

@@ -1,0 +1,64 @@
+import { z } from 'zod'
+import {
+  CATEGORIES, DELIVERIES, FulfilmentSchema, RECIPIENT_TYPES, SKU_PATTERN, SKU_STATUSES, TIER_PATTERN, recipientFitsDelivery
+} from '../../domain/catalog.js'
+import { Timestamp } from './common.js'
+
+export const SkuParam = z.string().regex(SKU_PATTERN, 'expected 2..64 characters of [a-z0-9._-], starting with a letter or digit')
+export const TierParam = z.string().regex(TIER_PATTERN, 'expected 1..32 characters of [a-z0-9_-]')
+export const Currency = z.string().regex(/^[A-Z]{3}$/, 'expected an ISO-4217 code such as CNY')
+export const MinorUnits = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)
+  .describe('Integer amount in minor units (fen, cents)')
+
+const SkuFields = z.object({
+  name: z.string().trim().min(1).max(200),
+  category: z.enum(CATEGORIES),
+  delivery: z.enum(DELIVERIES),
+  recipient_type: z.enum(RECIPIENT_TYPES),
+  face_value: MinorUnits,
+  currency: Currency,
+  max_quantity: z.number().int().min(1).max(100).optional()
+    .describe('Largest quantity per order; defaults to 100 for card keys and 1 for direct recharge'),
+  status: z.enum(SKU_STATUSES).default('active'),
+  fulfilment: FulfilmentSchema.optional()
+})
+
+const fitsDelivery = (s: { delivery: typeof DELIVERIES[number], recipient_type: typeof RECIPIENT_TYPES[number] }) =>
+  recipientFitsDelivery(s.delivery, s.recipient_type)
+const fitsMessage = { message: 'card_key SKUs take recipient_type none; direct_recharge SKUs need a recipient', path: ['recipient_type'] }
+
+export const CreateSkuBody = SkuFields.extend({ sku: SkuParam }).refine(fitsDelivery, fitsMessage)
+  .meta({ id: 'CreateSku' })
+export const ReplaceSkuBody = SkuFields.refine(fitsDelivery, fitsMessage)
+  .meta({ id: 'ReplaceSku', description: 'Replaces the catalog fields; `fulfilment` is kept when omitted' })
+
+export const SkuSchema = z.object({
+  sku: z.string(),
+  name: z.string(),
+  category: z.enum(CATEGORIES),
+  delivery: z.enum(DELIVERIES),
+  recipient_type: z.enum(RECIPIENT_TYPES),
+  face_value: z.number().int(),
+  currency: z.string(),
+  max_quantity: z.number().int(),
+  status: z.enum(SKU_STATUSES),
+  fulfilment: FulfilmentSchema,
+  created_at: Timestamp,
+  updated_at: Timestamp
+}).meta({ id: 'AdminSku' })
+
+export const TierPricesBody = z.array(z.object({ sku: SkuParam, price: MinorUnits }))
+  .max(5000)
+  .superRefine((items, ctx) => {
+    const seen = new Set<string>()
+    items.forEach((item, i) => {
+      if (seen.has(item.sku)) ctx.addIssue({ code: 'custom', path: [i, 'sku'], message: 'SKU listed twice' })
+      seen.add(item.sku)
+    })
+  })
+  .meta({ id: 'TierPriceList', description: 'The full price list of the tier: SKUs left out lose their tier price' })
+
+export const TierPricesSchema = z.object({
+  tier: z.string(),
+  prices: z.array(z.object({ sku: z.string(), price: z.number().int(), currency: z.string(), updated_at: Timestamp }))
+}).meta({ id: 'TierPrices' })

@@ -1,0 +1,75 @@
+import type { FastifyInstance } from 'fastify'
+import type { Logger } from 'pino'
+import { buildApp } from './app.js'
+import type { Config } from './config.js'
+import { createKeyring, loadOrCreateKeyringFile, type Keyring } from './crypto/keyring.js'
+import { createDatabase, type Database } from './db/client.js'
+import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded.js'
+import { migrateDatabase } from './db/migrate.js'
+import { bootstrapAdminToken } from './db/repositories/admin-tokens.js'
+import { createMetrics } from './observability/metrics.js'
+import { seedSandbox } from './sandbox/seed.js'
+
+export interface DatabaseHandle {
+  url: string
+  embedded: EmbeddedPostgres | undefined
+}
+
+/** DATABASE_URL when given, otherwise the embedded PostgreSQL under DATA_DIR. */
+export async function openDatabaseUrl (config: Config, log: Logger, options: { reuseRunning?: boolean } = {}): Promise<DatabaseHandle> {
+  if (config.databaseUrl) return { url: config.databaseUrl, embedded: undefined }
+  const embedded = await startEmbeddedPostgres(config.dataDir, {
+    info: (m) => log.info(m), warn: (m) => log.warn(m), debug: (m) => log.debug(m)
+  }, options)
+  return { url: embedded.url, embedded }
+}
+
+export async function loadKeyring (config: Config, log: Logger): Promise<Keyring> {
+  if (config.encryptionKeys && config.fingerprintKey) return createKeyring(config.encryptionKeys, config.fingerprintKey)
+  // Only reachable on the embedded default: loadConfig requires the keys with DATABASE_URL.
+  const file = await loadOrCreateKeyringFile(config.dataDir)
+  if (file.created) log.info({ dir: config.dataDir }, 'generated keyring.json in DATA_DIR (keep it with the database: codes cannot be decrypted without it)')
+  return createKeyring(file.encryptionKeys, file.fingerprintKey)
+}
+
+export interface RunningGateway {
+  app: FastifyInstance
+  url: string
+  /** Graceful: refuse new work, finish in-flight requests, stop workers, close the database. */
+  stop (): Promise<void>
+}
+
+export async function startGateway (config: Config, logger: Logger): Promise<RunningGateway> {
+  const handle = await openDatabaseUrl(config, logger)
+  let database: Database | undefined
+  try {
+    const keyring = await loadKeyring(config, logger)
+    const { applied } = await migrateDatabase(handle.url)
+    logger.info({ applied }, 'database migrations up to date')
+    database = createDatabase(handle.url, { max: config.databasePoolSize })
+    if (config.bootstrapAdminToken) {
+      const result = await bootstrapAdminToken(database.db, config.bootstrapAdminToken)
+      logger.info({ result }, 'BOOTSTRAP_ADMIN_TOKEN checked')
+    }
+    if (config.sandbox) await seedSandbox(database.db, config.dataDir, logger)
+
+    const app = await buildApp({ config, database, keyring, metrics: createMetrics(), logger })
+    const url = await app.listen({ port: config.port, host: config.host })
+    const db = database
+    let stopping: Promise<void> | undefined
+    const stop = async (): Promise<void> => {
+      stopping ??= (async () => {
+        app.draining = true
+        await app.close()
+        await db.close()
+        await handle.embedded?.stop()
+      })()
+      return await stopping
+    }
+    return { app, url, stop }
+  } catch (err) {
+    await database?.close()
+    await handle.embedded?.stop()
+    throw err
+  }
+}
