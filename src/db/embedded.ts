@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { userInfo } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -60,6 +60,9 @@ export async function startEmbeddedPostgres (dataDir: string, log: Log, options:
   const root = resolve(dataDir)
   const databaseDir = join(root, 'pg')
   await mkdir(root, { recursive: true, mode: 0o700 })
+  // As root, PostgreSQL runs as the `postgres` user, which must be able to traverse DATA_DIR
+  // to reach pg/ (owned by it); the files beside pg/ stay mode 600.
+  if (userInfo().uid === 0) await chmod(root, 0o711)
   const password = await readOrCreatePassword(join(root, 'pg-credentials.json'))
   const urlFor = (port: number, database: string) => `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`
 

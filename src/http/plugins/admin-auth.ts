@@ -18,6 +18,16 @@ declare module 'fastify' {
   interface FastifyRequest {
     operator: Operator | null
   }
+  interface FastifyInstance {
+    /** Every admin route with the roles it admits, as registered. */
+    adminRoutes: AdminRoute[]
+  }
+}
+
+export interface AdminRoute {
+  method: string
+  url: string
+  roles: OperatorRole[]
 }
 
 const BEARER = /^Bearer\s+(\S+)$/i
@@ -28,10 +38,14 @@ const BEARER = /^Bearer\s+(\S+)$/i
  */
 export function registerAdminAuth (app: FastifyInstance): void {
   app.decorateRequest('operator', null)
+  app.decorate('adminRoutes', [])
 
   app.addHook('onRoute', (route) => {
-    if (route.url.startsWith('/admin/') && !route.config?.roles) {
-      throw new Error(`admin route ${route.method} ${route.url} declares no config.roles`)
+    if (!route.url.startsWith('/admin/')) return
+    const roles = route.config?.roles
+    if (!roles) throw new Error(`admin route ${String(route.method)} ${route.url} declares no config.roles`)
+    for (const method of [route.method].flat()) {
+      if (method !== 'HEAD') app.adminRoutes.push({ method, url: route.url, roles: ['admin', ...roles] })
     }
   })
 

@@ -1,0 +1,150 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { Writable } from 'node:stream'
+import { join } from 'node:path'
+import type { FastifyInstance } from 'fastify'
+import { pino } from 'pino'
+import postgres from 'postgres'
+import { buildApp } from '../src/app.js'
+import { loadConfig, type Config } from '../src/config.js'
+import { createKeyring, generateKeyMaterial, type Keyring } from '../src/crypto/keyring.js'
+import { createDatabase, type Database } from '../src/db/client.js'
+import { migrateDatabase } from '../src/db/migrate.js'
+import { issueAdminToken } from '../src/db/repositories/admin-tokens.js'
+import { operatorRole, type OperatorRole } from '../src/db/schema/index.js'
+import { REDACT_PATHS } from '../src/observability/logger.js'
+import { createMetrics } from '../src/observability/metrics.js'
+import { packageRoot } from '../src/paths.js'
+
+/** The slice of a tap Test these helpers use. */
+export interface T {
+  teardown (fn: () => unknown): void
+}
+
+export function testServerUrl (): string {
+  const url = process.env.TEST_DATABASE_URL
+  if (!url) throw new Error('TEST_DATABASE_URL is not set: run the suite with `npm test`, which provides one')
+  return url
+}
+
+export function withDatabase (url: string, name: string): string {
+  const u = new URL(url)
+  u.pathname = `/${name}`
+  return u.toString()
+}
+
+/** A fresh, empty database for one test file (or one test), dropped at teardown. */
+export async function createTestDatabase (t: T): Promise<string> {
+  const server = testServerUrl()
+  const name = `egw_test_${process.pid}_${randomBytes(4).toString('hex')}`
+  const admin = postgres(server, { max: 1, onnotice: () => {} })
+  await admin.unsafe(`create database ${name}`)
+  await admin.end()
+  t.teardown(async () => {
+    const drop = postgres(server, { max: 1, onnotice: () => {} })
+    await drop.unsafe(`drop database if exists ${name} with (force)`)
+    await drop.end()
+  })
+  return withDatabase(server, name)
+}
+
+export const TEST_KEYS = generateKeyMaterial('test1')
+
+export function testEnv (databaseUrl: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    NODE_ENV: 'test',
+    DATABASE_URL: databaseUrl,
+    ENCRYPTION_KEYS: TEST_KEYS.encryptionKeys,
+    FINGERPRINT_KEY: TEST_KEYS.fingerprintKey,
+    LOG_LEVEL: 'debug',
+    ...extra
+  }
+}
+
+export class LogCapture extends Writable {
+  readonly chunks: string[] = []
+  override _write (chunk: Buffer, _enc: string, done: () => void): void {
+    this.chunks.push(chunk.toString('utf8'))
+    done()
+  }
+
+  text (): string {
+    return this.chunks.join('')
+  }
+}
+
+export interface TestApp {
+  app: FastifyInstance
+  config: Config
+  database: Database
+  databaseUrl: string
+  keyring: Keyring
+  logs: LogCapture
+  /** One operator token per role. */
+  tokens: Record<OperatorRole, string>
+  auth (role: OperatorRole): { authorization: string }
+}
+
+/** A migrated database and an app on it, with captured logs; closed at teardown. */
+export async function build (t: T, env: Record<string, string> = {}): Promise<TestApp> {
+  const databaseUrl = await createTestDatabase(t)
+  await migrateDatabase(databaseUrl)
+  const config = loadConfig(testEnv(databaseUrl, env))
+  const database = createDatabase(databaseUrl, { max: 5 })
+  const keyring = createKeyring(TEST_KEYS.encryptionKeys, TEST_KEYS.fingerprintKey)
+  const logs = new LogCapture()
+  const logger = pino({ level: 'debug', redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, logs)
+  const app = await buildApp({ config, database, keyring, metrics: createMetrics(), logger })
+  t.teardown(async () => {
+    await app.close()
+    await database.close()
+  })
+  const tokens = {} as Record<OperatorRole, string>
+  for (const role of operatorRole.enumValues) {
+    tokens[role] = (await issueAdminToken(database.db, { name: `test-${role}`, role, createdBy: null })).token
+  }
+  await app.ready()
+  return { app, config, database, databaseUrl, keyring, logs, tokens, auth: (role) => ({ authorization: `Bearer ${tokens[role]}` }) }
+}
+
+export interface GatewayProcess {
+  child: ChildProcess
+  output (): string
+  url: string
+  /** Sends SIGTERM and resolves with the exit code. */
+  stop (): Promise<number | null>
+}
+
+/** Runs `entitlement-gateway serve` from source in its own process. */
+export async function spawnGateway (t: T, env: Record<string, string>, readyTimeoutMs = 60_000): Promise<GatewayProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(packageRoot, 'src/cli/main.ts'), 'serve'], {
+    env: { PATH: process.env.PATH ?? '', PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let out = ''
+  child.stdout?.on('data', (d: Buffer) => { out += d.toString() })
+  child.stderr?.on('data', (d: Buffer) => { out += d.toString() })
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL') })
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`gateway not listening after ${readyTimeoutMs} ms:\n${out}`)), readyTimeoutMs)
+    const check = (): void => {
+      const line = out.split('\n').find((l) => l.includes('"gateway listening"'))
+      if (line) {
+        clearTimeout(timer)
+        resolve((JSON.parse(line) as { url: string }).url)
+      }
+    }
+    child.stdout?.on('data', check)
+    void exited.then((code) => { clearTimeout(timer); reject(new Error(`gateway exited with ${code}:\n${out}`)) })
+  })
+  return {
+    child,
+    output: () => out,
+    url,
+    stop: async () => {
+      child.kill('SIGTERM')
+      return await exited
+    }
+  }
+}
