@@ -3,7 +3,6 @@ import { randomBytes } from 'node:crypto'
 import { Writable } from 'node:stream'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
-import { pino } from 'pino'
 import postgres from 'postgres'
 import { buildApp } from '../src/app.js'
 import { loadConfig, type Config } from '../src/config.js'
@@ -12,7 +11,7 @@ import { createDatabase, type Database } from '../src/db/client.js'
 import { migrateDatabase } from '../src/db/migrate.js'
 import { issueAdminToken } from '../src/db/repositories/admin-tokens.js'
 import { operatorRole, type OperatorRole } from '../src/db/schema/index.js'
-import { REDACT_PATHS } from '../src/observability/logger.js'
+import { createLogger } from '../src/observability/logger.js'
 import { createMetrics } from '../src/observability/metrics.js'
 import { packageRoot } from '../src/paths.js'
 
@@ -93,7 +92,7 @@ export async function build (t: T, env: Record<string, string> = {}): Promise<Te
   const database = createDatabase(databaseUrl, { max: 5 })
   const keyring = createKeyring(TEST_KEYS.encryptionKeys, TEST_KEYS.fingerprintKey)
   const logs = new LogCapture()
-  const logger = pino({ level: 'debug', redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, logs)
+  const logger = createLogger('debug', logs)
   const app = await buildApp({ config, database, keyring, metrics: createMetrics(), logger })
   t.teardown(async () => {
     await app.close()

@@ -1,30 +1,21 @@
 import { pino, type DestinationStream, type Logger } from 'pino'
 
 /**
- * Paths pino blanks out wherever they appear. Codes, PINs, secrets and tokens must never
- * reach a log line, whatever object a developer hands to the logger.
+ * Keys pino blanks out. Codes, PINs, secrets and tokens must never reach a log line, even
+ * when a developer hands the logger an object that holds one.
  */
+const SECRET_KEYS = [
+  'authorization', 'password', 'secret', 'token', 'apiKey', 'api_key', 'code', 'pin', 'cardCode', 'serial',
+  'credentials', 'webhook_secret', 'encryptionKeys', 'fingerprintKey', 'bootstrapAdminToken', 'databaseUrl'
+]
+
 export const REDACT_PATHS = [
   'req.headers.authorization',
   'req.headers["x-egw-signature"]',
   'req.headers.cookie',
-  'headers.authorization',
-  '*.authorization',
-  '*.password',
-  '*.secret',
-  '*.token',
-  '*.apiKey',
-  '*.api_key',
-  '*.code',
-  '*.pin',
-  '*.cardCode',
-  '*.serial',
-  '*.credentials',
-  '*.webhook_secret',
-  '*.encryptionKeys',
-  '*.fingerprintKey',
-  '*.bootstrapAdminToken',
-  '*.databaseUrl'
+  // Top level and one level down: pino's wildcards do not match the root object.
+  ...SECRET_KEYS,
+  ...SECRET_KEYS.map((k) => `*.${k}`)
 ]
 
 export function createLogger (level: string, destination?: DestinationStream): Logger {
