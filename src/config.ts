@@ -7,14 +7,15 @@ import { parseDuration } from './domain/duration.js'
  * in the middle of an order.
  */
 
-const bool = (fallback?: boolean) => z.preprocess(
-  (v) => (v === undefined || v === '' ? fallback : v),
-  z.union([z.enum(['true', 'false', '1', '0']), z.boolean()], { error: 'expected true or false' })
-    .transform((v) => v === true || v === 'true' || v === '1')
-).optional()
+const bool = () => z.enum(['true', 'false', '1', '0'], { error: 'expected true or false' })
+  .transform((v) => v === 'true' || v === '1').optional()
 
-const int = (min: number, max: number) => z.coerce.number({ error: `expected an integer ${min}..${max}` })
-  .int(`expected an integer ${min}..${max}`).min(min, `expected an integer ${min}..${max}`).max(max, `expected an integer ${min}..${max}`)
+/** Decimal digits only: `Number()` would also take '', '0x50' and '1e3'. */
+const int = (min: number, max: number) => {
+  const message = `expected an integer ${min}..${max}`
+  return z.string({ error: message }).regex(/^\d{1,15}$/, message).transform(Number)
+    .pipe(z.number().min(min, message).max(max, message))
+}
 
 const url = (protocols: string[]) => z.string().refine((v) => {
   try { return protocols.includes(new URL(v).protocol) } catch { return false }
@@ -45,7 +46,7 @@ const EnvSchema = z.object({
   FINGERPRINT_KEY: z.string().min(1).optional(),
   CALLBACK_ALLOW_PRIVATE: bool(),
   ORDER_SYNC_WAIT_MS: int(0, 60_000).default(3000),
-  WORKERS: bool(true),
+  WORKERS: bool(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PUBLIC_BASE_URL: url(['http:', 'https:']).optional(),
   WEBHOOK_RETRY_SCHEDULE: durationList.default(['0s', '5s', '5m', '30m', '2h', '5h', '10h', '10h'].map(parseDuration)),
@@ -94,14 +95,9 @@ export class ConfigError extends Error {
   }
 }
 
-export function loadConfig (env: Record<string, string | undefined> = process.env): Config {
-  const parsed = EnvSchema.safeParse(env)
-  if (!parsed.success) {
-    // Values are deliberately not echoed: several variables hold secrets.
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`)
-    throw new ConfigError(problems)
-  }
-  const e = parsed.data
+/** Checks between variables; a variable that is itself invalid triggers nothing here. */
+function crossFieldProblems (env: Record<string, string | undefined>, invalid: Set<string>): string[] {
+  const e = Object.fromEntries(Object.entries(env).filter(([k]) => !invalid.has(k)))
   const problems: string[] = []
   if (e.DATABASE_URL && !e.ENCRYPTION_KEYS) {
     problems.push('ENCRYPTION_KEYS: required when DATABASE_URL is set (format id:base64key,… with 32-byte keys)')
@@ -109,11 +105,28 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
   if (e.ENCRYPTION_KEYS && !e.FINGERPRINT_KEY) {
     problems.push('FINGERPRINT_KEY: required when ENCRYPTION_KEYS is set (base64 of 32 random bytes; never rotated)')
   }
-  if (problems.length > 0) throw new ConfigError(problems)
+  if (e.FINGERPRINT_KEY && !e.ENCRYPTION_KEYS) {
+    problems.push('ENCRYPTION_KEYS: required when FINGERPRINT_KEY is set (the keyring file is only for the embedded default)')
+  }
+  return problems
+}
+
+export function loadConfig (rawEnv: Record<string, string | undefined> = process.env): Config {
+  // An empty variable means unset, as in most shells' `VAR=` and docker's `-e VAR=`.
+  const env = Object.fromEntries(Object.entries(rawEnv).filter(([, v]) => v !== undefined && v !== ''))
+  const parsed = EnvSchema.safeParse(env)
+  // Values are deliberately not echoed: several variables hold secrets.
+  const issues = parsed.success ? [] : parsed.error.issues
+  const problems = [
+    ...issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
+    ...crossFieldProblems(env, new Set(issues.map((issue) => String(issue.path[0]))))
+  ]
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems)
+  const e = parsed.data
 
   const embedded = e.DATABASE_URL === undefined
   const sandbox = e.SANDBOX ?? embedded
-  const browsableHost = e.HOST === '0.0.0.0' || e.HOST === '::' ? '127.0.0.1' : e.HOST
+  const browsableHost = e.HOST === '0.0.0.0' || e.HOST === '::' ? '127.0.0.1' : e.HOST.includes(':') ? `[${e.HOST}]` : e.HOST
   return {
     nodeEnv: e.NODE_ENV,
     port: e.PORT,

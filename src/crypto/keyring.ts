@@ -113,7 +113,7 @@ export async function loadOrCreateKeyringFile (dataDir: string): Promise<{ encry
   const file = join(dataDir, 'keyring.json')
   await mkdir(dataDir, { recursive: true })
   const material = generateKeyMaterial()
-  const tmp = `${file}.${process.pid}.tmp`
+  const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`
   await writeFile(tmp, JSON.stringify({ encryption_keys: material.encryptionKeys, fingerprint_key: material.fingerprintKey }) + '\n', { mode: 0o600 })
   let created = true
   try {
