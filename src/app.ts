@@ -16,6 +16,7 @@ import { registerHttpMetrics } from './http/plugins/observability.js'
 import { registerRoutes } from './http/routes/index.js'
 import { ProblemSchema } from './http/schemas/common.js'
 import type { Metrics } from './observability/metrics.js'
+import { registerPoolMetrics } from './pool/metrics.js'
 
 export interface AppDeps {
   config: Config
@@ -82,6 +83,7 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
     route.schema.response = response
   })
 
+  registerPoolMetrics(deps.metrics.registry, deps.database.sql, deps.logger)
   registerErrorHandling(app)
   registerHttpMetrics(app)
   registerAdminAuth(app)

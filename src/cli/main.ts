@@ -9,6 +9,7 @@ import { issueAdminToken } from '../db/repositories/admin-tokens.js'
 import { operatorRole, type OperatorRole } from '../db/schema/index.js'
 import { createLogger } from '../observability/logger.js'
 import { openDatabaseUrl, startGateway } from '../server.js'
+import { importKeys, rotateKeys, UsageError } from './keys.js'
 import { generateOpenApi, OPENAPI_FILE } from './openapi.js'
 
 const USAGE = `usage: entitlement-gateway <command> [options]
@@ -17,10 +18,12 @@ commands:
   serve                                  start the gateway (default)
   migrate                                apply database migrations and exit
   admin create-token --role R --name N   issue an operator token (roles: ${operatorRole.enumValues.join(', ')})
+  keys import --sku S --file F [--unit-cost N] [--expires-at T] [--source S] [--report FILE]
+                                         import card keys from a CSV file (code,pin,serial) as one batch
+  keys rotate [--batch-size N]           re-encrypt card keys under the first key of ENCRYPTION_KEYS
   openapi [--out FILE]                   write the OpenAPI document (default ${OPENAPI_FILE})
 `
 
-class UsageError extends Error {}
 
 async function serve (config: Config): Promise<void> {
   const logger = createLogger(config.logLevel)
@@ -84,6 +87,9 @@ async function main (argv: string[]): Promise<void> {
   if (command === 'serve') return await serve(config)
   if (command === 'migrate') return await migrate(config)
   if (command === 'admin' && rest[0] === 'create-token') return await createToken(config, rest.slice(1))
+  const quietLogger = () => createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel)
+  if (command === 'keys' && rest[0] === 'import') return await importKeys(config, quietLogger(), rest.slice(1))
+  if (command === 'keys' && rest[0] === 'rotate') return await rotateKeys(config, quietLogger(), rest.slice(1))
   throw new UsageError(`unknown command: ${argv.join(' ')}`)
 }
 

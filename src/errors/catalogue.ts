@@ -22,6 +22,7 @@ export const catalogue = {
   not_found: { status: 404, title: 'Not found' },
   method_not_allowed: { status: 405, title: 'Method not allowed' },
   already_exists: { status: 409, title: 'Resource already exists' },
+  invalid_state: { status: 409, title: 'Not allowed in the object\'s current state' },
   idempotency_conflict: { status: 409, title: 'client_order_id reused with a different request' },
   sku_unavailable: { status: 409, title: 'SKU cannot be fulfilled now' },
   price_changed: { status: 409, title: 'Price is above max_unit_price' },

@@ -1,4 +1,5 @@
 import { and, desc, eq, lt, type SQL } from 'drizzle-orm'
+import type postgres from 'postgres'
 import type { Db, Tx } from '../client.js'
 import { auditLog, type AuditEntry, type OperatorRole } from '../schema/index.js'
 
@@ -19,6 +20,14 @@ export interface AuditEvent {
 /** Written inside the mutation's own transaction: no change without its entry, and vice versa. */
 export async function writeAudit (tx: Db | Tx, actor: AuditActor, event: AuditEvent): Promise<void> {
   await tx.insert(auditLog).values({ ...actor, ...event, details: event.details ?? {} })
+}
+
+/** The same, for the pool's postgres.js transactions (see card-keys.ts for why those skip drizzle). */
+export async function writeAuditSql (tx: postgres.Sql | postgres.TransactionSql, actor: AuditActor, event: AuditEvent): Promise<void> {
+  await tx`
+    insert into audit_log (actor_id, actor_role, action, target_type, target_id, request_id, ip, details)
+    values (${actor.actorId}, ${actor.actorRole}, ${event.action}, ${event.targetType}, ${event.targetId},
+      ${actor.requestId}, ${actor.ip}, ${tx.json((event.details ?? {}) as postgres.JSONValue)})`
 }
 
 export interface AuditFilter {

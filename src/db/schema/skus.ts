@@ -20,6 +20,8 @@ export const skus = pgTable('skus', {
   /** Largest `quantity` one order may ask for. */
   maxQuantity: integer('max_quantity').notNull(),
   status: skuStatus('status').notNull().default('active'),
+  /** Below this many sellable pool keys a sale logs a warning; null: no alert. */
+  lowStockThreshold: integer('low_stock_threshold'),
   /** Routing policy: strategy, card-pool mode and supplier routes (domain/catalog.ts). */
   fulfilment: jsonb('fulfilment').$type<Fulfilment>().notNull(),
   createdAt: createdAt(),
@@ -28,6 +30,7 @@ export const skus = pgTable('skus', {
   check('skus_currency_iso', sql`${t.currency} ~ '^[A-Z]{3}$'`),
   check('skus_face_value_nonnegative', sql`${t.faceValue} >= 0`),
   check('skus_max_quantity_range', sql`${t.maxQuantity} between 1 and 100`),
+  check('skus_low_stock_threshold_nonnegative', sql`${t.lowStockThreshold} >= 0`),
   check('skus_recipient_fits_delivery', sql`(${t.delivery} = 'card_key') = (${t.recipientType} = 'none')`)
 ])
 

@@ -1,5 +1,10 @@
 import type { FastifyInstance } from 'fastify'
 import auditLog from './admin/audit-log/list-audit-log.js'
+import getStock from './admin/card-keys/get-stock.js'
+import importCardKeys from './admin/card-keys/import-card-keys.js'
+import lookupCardKey from './admin/card-keys/lookup-card-key.js'
+import revealCardKey from './admin/card-keys/reveal-card-key.js'
+import voidCardKey from './admin/card-keys/void-card-key.js'
 import createOperatorToken from './admin/operator-tokens/create-operator-token.js'
 import listOperatorTokens from './admin/operator-tokens/list-operator-tokens.js'
 import revokeOperatorToken from './admin/operator-tokens/revoke-operator-token.js'
@@ -23,6 +28,12 @@ export async function registerRoutes (app: FastifyInstance): Promise<void> {
   await app.register(putFulfilment)
   await app.register(putTierPrices)
   await app.register(getTierPrices)
+
+  await app.register(importCardKeys)
+  await app.register(getStock)
+  await app.register(lookupCardKey)
+  await app.register(voidCardKey)
+  await app.register(revealCardKey)
 
   await app.register(createOperatorToken)
   await app.register(listOperatorTokens)

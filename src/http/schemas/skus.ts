@@ -20,6 +20,8 @@ const SkuFields = z.object({
   max_quantity: z.number().int().min(1).max(100).optional()
     .describe('Largest quantity per order; defaults to 100 for card keys and 1 for direct recharge'),
   status: z.enum(SKU_STATUSES).default('active'),
+  low_stock_threshold: z.number().int().min(0).max(10_000_000).nullable().default(null)
+    .describe('A sale that leaves this many sellable pool keys or fewer logs a warning; null: no alert'),
   fulfilment: FulfilmentSchema.optional()
 })
 
@@ -42,6 +44,7 @@ export const SkuSchema = z.object({
   currency: z.string(),
   max_quantity: z.number().int(),
   status: z.enum(SKU_STATUSES),
+  low_stock_threshold: z.number().int().nullable(),
   fulfilment: FulfilmentSchema,
   created_at: Timestamp,
   updated_at: Timestamp

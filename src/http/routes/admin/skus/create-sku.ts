@@ -23,7 +23,7 @@ export default async function createSku (app: FastifyInstance): Promise<void> {
     const row = await app.deps.database.db.transaction(async (tx) => {
       const created = await insertSku(tx, {
         sku: b.sku, name: b.name, category: b.category, delivery: b.delivery, recipientType: b.recipient_type,
-        faceValue: b.face_value, currency: b.currency, maxQuantity: b.max_quantity, status: b.status, fulfilment: b.fulfilment
+        faceValue: b.face_value, currency: b.currency, maxQuantity: b.max_quantity, status: b.status, lowStockThreshold: b.low_stock_threshold, fulfilment: b.fulfilment
       })
       if (!created) throw new GatewayError('already_exists', { detail: `SKU ${b.sku} already exists` })
       await writeAudit(tx, auditActor(request), { action: 'sku.create', targetType: 'sku', targetId: b.sku })

@@ -13,6 +13,7 @@ export function presentSku (row: Sku): z.output<typeof SkuSchema> {
     currency: row.currency,
     max_quantity: row.maxQuantity,
     status: row.status,
+    low_stock_threshold: row.lowStockThreshold,
     fulfilment: row.fulfilment,
     created_at: row.createdAt.toISOString(),
     updated_at: row.updatedAt.toISOString()

@@ -26,7 +26,7 @@ export default async function replaceSkuRoute (app: FastifyInstance): Promise<vo
     const row = await app.deps.database.db.transaction(async (tx) => {
       const updated = await replaceSku(tx, sku, {
         name: b.name, category: b.category, delivery: b.delivery, recipientType: b.recipient_type,
-        faceValue: b.face_value, currency: b.currency, maxQuantity: b.max_quantity, status: b.status, fulfilment: b.fulfilment
+        faceValue: b.face_value, currency: b.currency, maxQuantity: b.max_quantity, status: b.status, lowStockThreshold: b.low_stock_threshold, fulfilment: b.fulfilment
       })
       if (!updated) throw new GatewayError('not_found', { detail: `no SKU ${sku}` })
       await writeAudit(tx, auditActor(request), {

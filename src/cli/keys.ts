@@ -1,0 +1,124 @@
+import { createReadStream } from 'node:fs'
+import { open, stat } from 'node:fs/promises'
+import { userInfo } from 'node:os'
+import { createInterface } from 'node:readline'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { parseArgs } from 'node:util'
+import type { Logger } from 'pino'
+import type { Config } from '../config.js'
+import { createDatabase } from '../db/client.js'
+import { migrateDatabase } from '../db/migrate.js'
+import type { AuditActor } from '../db/repositories/audit-log.js'
+import { countUnderOldKeys, rotateCardKeys } from '../db/repositories/card-keys.js'
+import { csvCardKeys } from '../pool/csv.js'
+import { importBatch, type ImportIssue } from '../pool/import-batch.js'
+import { loadKeyring, openDatabaseUrl } from '../server.js'
+import { createProgress } from './progress.js'
+
+export class UsageError extends Error {}
+
+/** Issues printed to stderr before the rest only go to --report. */
+const PRINTED_ISSUES = 100
+
+function cliActor (): AuditActor {
+  return { actorId: `cli:${userInfo().username}`, actorRole: 'admin', requestId: `cli-${process.pid}`, ip: 'local' }
+}
+
+async function withPool<T> (config: Config, logger: Logger, fn: (deps: { sql: ReturnType<typeof createDatabase>['sql'], keyring: Awaited<ReturnType<typeof loadKeyring>> }) => Promise<T>): Promise<T> {
+  const handle = await openDatabaseUrl(config, logger, { reuseRunning: true })
+  try {
+    const keyring = await loadKeyring(config, logger)
+    await migrateDatabase(handle.url)
+    const database = createDatabase(handle.url, { max: 2, applicationName: 'entitlement-gateway-cli' })
+    try {
+      return await fn({ sql: database.sql, keyring })
+    } finally {
+      await database.close()
+    }
+  } finally {
+    await handle.embedded?.stop()
+  }
+}
+
+export async function importKeys (config: Config, logger: Logger, args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      sku: { type: 'string' }, file: { type: 'string' }, 'unit-cost': { type: 'string', default: '0' },
+      'expires-at': { type: 'string' }, source: { type: 'string' }, report: { type: 'string' }
+    }
+  })
+  if (!values.sku) throw new UsageError('--sku is required')
+  if (!values.file) throw new UsageError('--file is required (CSV: code,pin,serial)')
+  if (!/^\d{1,15}$/.test(values['unit-cost'])) throw new UsageError('--unit-cost must be an integer amount in minor units')
+  let expiresAt: Date | null = null
+  if (values['expires-at'] !== undefined) {
+    expiresAt = new Date(values['expires-at'])
+    if (Number.isNaN(expiresAt.getTime())) throw new UsageError('--expires-at must be a timestamp such as 2027-12-31T23:59:59Z')
+    if (expiresAt.getTime() <= Date.now()) throw new UsageError('--expires-at is in the past')
+  }
+  const file = values.file
+  const size = (await stat(file)).size
+  const report = values.report ? await open(values.report, 'w') : undefined
+  await report?.write('line,kind,reason\n')
+
+  const input = createReadStream(file)
+  let bytes = 0
+  input.on('data', (chunk) => { bytes += chunk.length })
+  const progress = createProgress('importing', size)
+  let printed = 0
+  const started = Date.now()
+  let linesRead = 0
+  const onIssue = (issue: ImportIssue): void => {
+    if (printed < PRINTED_ISSUES) process.stderr.write(`\rline ${issue.line}: ${issue.kind}: ${issue.reason}\x1b[K\n`)
+    else if (printed === PRINTED_ISSUES && !report) process.stderr.write('… more issues; pass --report FILE to list them all\n')
+    printed++
+    void report?.write(`${issue.line},${issue.kind},"${issue.reason.replace(/"/g, '""')}"\n`)
+  }
+  try {
+    const summary = await withPool(config, logger, async ({ sql, keyring }) => await importBatch(sql, keyring, {
+      sku: values.sku as string,
+      unitCost: Number(values['unit-cost']),
+      expiresAt,
+      source: values.source ?? null,
+      actor: cliActor()
+    }, csvCardKeys(createInterface({ input, crlfDelay: Infinity })), {
+      onIssue,
+      onProgress: (read) => { linesRead = read; progress.update(bytes, `${read.toLocaleString('en')} lines`) }
+    }))
+    progress.finish()
+    const seconds = (Date.now() - started) / 1000
+    process.stdout.write(`batch ${summary.batchId} sku ${summary.sku}: imported ${summary.imported}, duplicates ${summary.duplicates}, ` +
+      `rejected ${summary.rejected} (${linesRead} lines in ${seconds.toFixed(1)} s, ${Math.round(summary.imported / Math.max(seconds, 0.001))} codes/s)\n`)
+  } finally {
+    progress.finish()
+    await report?.close()
+  }
+}
+
+export async function rotateKeys (config: Config, logger: Logger, args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { 'batch-size': { type: 'string', default: '500' } } })
+  const batchSize = Number(values['batch-size'])
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000) throw new UsageError('--batch-size must be 1..10000')
+  await withPool(config, logger, async ({ sql, keyring }) => {
+    const total = await countUnderOldKeys(sql, keyring.primaryKeyId)
+    const progress = createProgress(`re-encrypting under ${keyring.primaryKeyId}`, total)
+    let done = 0
+    let idleRounds = 0
+    try {
+      for (;;) {
+        const n = await rotateCardKeys(sql, keyring, batchSize)
+        done += n
+        progress.update(done)
+        if (n > 0) { idleRounds = 0; continue }
+        // Rows locked by live sales were skipped; wait for them unless none are left.
+        if (await countUnderOldKeys(sql, keyring.primaryKeyId) === 0) break
+        if (++idleRounds > 100) throw new Error('rows under old keys stayed locked for 20 s; run the rotation again')
+        await sleep(200)
+      }
+    } finally {
+      progress.finish()
+    }
+    process.stdout.write(`rotated ${done} card keys to key ${keyring.primaryKeyId}; none left under other keys\n`)
+  })
+}

@@ -1,0 +1,259 @@
+import type postgres from 'postgres'
+import type { Keyring, Sealed } from '../../crypto/keyring.js'
+import { newId } from '../../domain/ids.js'
+import type { CardKeyStatus, PlainCardKey } from '../../domain/pool/card-key.js'
+import { InsufficientStockError } from '../../domain/pool/errors.js'
+
+/*
+ * The pool's hot paths (import, allocation) use postgres.js directly: they run millions of
+ * rows or thousands of transactions a second, where drizzle's query building costs more
+ * than the SQL (architecture.md). Everything here works inside the caller's transaction.
+ */
+
+export type Queryable = postgres.Sql | postgres.TransactionSql
+
+export const FINGERPRINT_PURPOSE = 'card_key.code'
+
+/** AAD: the ciphertext of one field of one row, so a ciphertext copied elsewhere fails. */
+export const cardKeyAad = (id: string, field: 'code' | 'pin' | 'serial'): string => `card_keys:${id}:${field}`
+
+export interface SealedCardKey {
+  id: string
+  keyId: string
+  codeCiphertext: Buffer
+  pinCiphertext: Buffer | null
+  serialCiphertext: Buffer | null
+}
+
+export interface AllocatedCardKey extends SealedCardKey {
+  expiresAt: Date | null
+}
+
+export interface EncryptedRow {
+  id: string
+  key_id: string
+  code_ciphertext: Buffer
+  pin_ciphertext: Buffer | null
+  serial_ciphertext: Buffer | null
+  fingerprint: Buffer
+}
+
+export function sealCardKey (keyring: Keyring, key: { code: string, pin: string | null, serial: string | null }): EncryptedRow {
+  const id = newId('ck')
+  const seal = (value: string | null, field: 'code' | 'pin' | 'serial'): Sealed | null => value === null ? null : keyring.encrypt(value, cardKeyAad(id, field))
+  const code = seal(key.code, 'code') as Sealed
+  return {
+    id,
+    key_id: code.keyId,
+    code_ciphertext: code.ciphertext,
+    pin_ciphertext: seal(key.pin, 'pin')?.ciphertext ?? null,
+    serial_ciphertext: seal(key.serial, 'serial')?.ciphertext ?? null,
+    fingerprint: keyring.fingerprint(FINGERPRINT_PURPOSE, key.code)
+  }
+}
+
+export function openCardKey (keyring: Keyring, row: SealedCardKey): Required<PlainCardKey> {
+  const open = (blob: Buffer | null, field: 'code' | 'pin' | 'serial'): string | null =>
+    blob === null ? null : keyring.decryptString({ keyId: row.keyId, ciphertext: blob }, cardKeyAad(row.id, field))
+  return { code: open(row.codeCiphertext, 'code') as string, pin: open(row.pinCiphertext, 'pin'), serial: open(row.serialCiphertext, 'serial') }
+}
+
+/**
+ * bytea arrays travel as text arrays of `\x…` literals: postgres.js does not serialise
+ * Buffer[] as bytea[], and one array parameter per column keeps a chunk of thousands of
+ * rows in one statement, far from the 65,535-parameter limit of a VALUES list.
+ */
+const hex = (b: Buffer | null): string | null => b === null ? null : '\\x' + b.toString('hex')
+
+/**
+ * Inserts sealed rows of one batch; returns the fingerprints (hex) that went in. A
+ * fingerprint already in the pool (this batch or any other, any SKU) is skipped by the
+ * unique index.
+ */
+export async function insertSealedKeys (tx: Queryable, batch: { id: string, sku: string, expiresAt: Date | null }, rows: EncryptedRow[]): Promise<Set<string>> {
+  if (rows.length === 0) return new Set()
+  const inserted = await tx<{ fingerprint: Buffer }[]>`
+    insert into card_keys (id, batch_id, sku, key_id, code_ciphertext, pin_ciphertext, serial_ciphertext, fingerprint, expires_at)
+    select u.id, ${batch.id}, ${batch.sku}, u.key_id, u.code, u.pin, u.serial, u.fingerprint, coalesce(${batch.expiresAt}::timestamptz, 'infinity')
+    from unnest(${rows.map((r) => r.id)}::text[], ${rows.map((r) => r.key_id)}::text[],
+      ${rows.map((r) => hex(r.code_ciphertext))}::text[]::bytea[], ${rows.map((r) => hex(r.pin_ciphertext))}::text[]::bytea[],
+      ${rows.map((r) => hex(r.serial_ciphertext))}::text[]::bytea[], ${rows.map((r) => hex(r.fingerprint))}::text[]::bytea[])
+      as u(id, key_id, code, pin, serial, fingerprint)
+    on conflict (fingerprint) do nothing
+    returning fingerprint`
+  return new Set(inserted.map((r) => r.fingerprint.toString('hex')))
+}
+
+/** For fingerprints refused by the unique index: which batch already holds each. */
+export async function batchesHolding (tx: Queryable, fingerprints: Buffer[]): Promise<Map<string, string>> {
+  if (fingerprints.length === 0) return new Map()
+  const rows = await tx<{ fingerprint: Buffer, batch_id: string }[]>`
+    select fingerprint, batch_id from card_keys where fingerprint = any(${fingerprints.map(hex)}::text[]::bytea[])`
+  return new Map(rows.map((r) => [r.fingerprint.toString('hex'), r.batch_id]))
+}
+
+/**
+ * Takes `quantity` sellable keys of a SKU for an order, inside the caller's transaction.
+ * SKIP LOCKED lets concurrent orders take different keys instead of queueing on the same
+ * rows; the CTE's ORDER BY matches the partial allocation index, so PostgreSQL reads the
+ * first sellable entries and stops (soonest-expiring, then oldest; expired keys never).
+ * Throws InsufficientStockError when short, so the caller's transaction cannot commit a
+ * partial sale.
+ */
+export async function allocateCardKeys (tx: postgres.TransactionSql, input: { sku: string, quantity: number, orderId: string }): Promise<AllocatedCardKey[]> {
+  const rows = await tx<{ id: string, key_id: string, code_ciphertext: Buffer, pin_ciphertext: Buffer | null, serial_ciphertext: Buffer | null, expires_at: Date }[]>`
+    with picked as (
+      select id from card_keys
+      where sku = ${input.sku} and status = 'available' and expires_at > now()
+      order by expires_at, id
+      limit ${input.quantity}
+      for update skip locked
+    )
+    update card_keys k set status = 'sold', order_id = ${input.orderId}, sold_at = now()
+    from picked where k.id = picked.id
+    returning k.id, k.key_id, k.code_ciphertext, k.pin_ciphertext, k.serial_ciphertext, k.expires_at`
+  if (rows.length < input.quantity) throw new InsufficientStockError(input.sku, input.quantity, rows.length)
+  return rows.map((r) => ({
+    id: r.id,
+    keyId: r.key_id,
+    codeCiphertext: r.code_ciphertext,
+    pinCiphertext: r.pin_ciphertext,
+    serialCiphertext: r.serial_ciphertext,
+    expiresAt: Number.isFinite(r.expires_at.getTime()) ? r.expires_at : null
+  }))
+}
+
+/** Sellable keys left, counted no further than `limit` (cheap enough for every sale). */
+export async function availableUpTo (tx: Queryable, sku: string, limit: number): Promise<number> {
+  const [row] = await tx<{ n: number }[]>`
+    select count(*)::int as n from (
+      select 1 from card_keys where sku = ${sku} and status = 'available' and expires_at > now() limit ${limit}
+    ) s`
+  return row?.n ?? 0
+}
+
+export interface Stock {
+  available: number
+  expired: number
+  sold: number
+  redeemed: number
+  voided: number
+}
+
+export async function stockOf (sql: Queryable, sku: string): Promise<Stock> {
+  const [row] = await sql<Stock[]>`
+    select
+      count(*) filter (where status = 'available' and expires_at > now())::int as available,
+      count(*) filter (where status = 'available' and expires_at <= now())::int as expired,
+      count(*) filter (where status = 'sold')::int as sold,
+      count(*) filter (where status = 'redeemed')::int as redeemed,
+      count(*) filter (where status = 'voided')::int as voided
+    from card_keys where sku = ${sku}`
+  return row ?? { available: 0, expired: 0, sold: 0, redeemed: 0, voided: 0 }
+}
+
+/**
+ * Sellable keys per SKU that has ever had a batch (so an emptied SKU reports 0 rather
+ * than vanishing), for the stock gauge; each count walks the partial allocation index.
+ */
+export async function availableBySku (sql: Queryable): Promise<{ sku: string, available: number }[]> {
+  return await sql<{ sku: string, available: number }[]>`
+    select s.sku, (select count(*)::int from card_keys k
+                   where k.sku = s.sku and k.status = 'available' and k.expires_at > now()) as available
+    from skus s where exists (select 1 from card_key_batches b where b.sku = s.sku)`
+}
+
+export interface CardKeyRecord {
+  id: string
+  sku: string
+  batchId: string
+  status: CardKeyStatus
+  orderId: string | null
+  soldAt: Date | null
+  redeemedAt: Date | null
+  redeemedIp: string | null
+  voidedAt: Date | null
+  voidReason: string | null
+  revealedAt: Date | null
+  expiresAt: Date | null
+}
+
+const RECORD_COLUMNS = 'id, sku, batch_id, status, order_id, sold_at, redeemed_at, redeemed_ip, voided_at, void_reason, revealed_at, expires_at'
+
+function toRecord (r: Record<string, unknown>): CardKeyRecord {
+  const expires = r.expires_at as Date
+  return {
+    id: r.id as string,
+    sku: r.sku as string,
+    batchId: r.batch_id as string,
+    status: r.status as CardKeyStatus,
+    orderId: r.order_id as string | null,
+    soldAt: r.sold_at as Date | null,
+    redeemedAt: r.redeemed_at as Date | null,
+    redeemedIp: r.redeemed_ip as string | null,
+    voidedAt: r.voided_at as Date | null,
+    voidReason: r.void_reason as string | null,
+    revealedAt: r.revealed_at as Date | null,
+    expiresAt: Number.isFinite(expires.getTime()) ? expires : null
+  }
+}
+
+/** Finds a key by its code through the fingerprint index; no other row is decrypted. */
+export async function findByCode (sql: Queryable, keyring: Keyring, code: string): Promise<CardKeyRecord | undefined> {
+  const fingerprint = keyring.fingerprint(FINGERPRINT_PURPOSE, code.trim())
+  const [row] = await sql`select ${sql.unsafe(RECORD_COLUMNS)} from card_keys where fingerprint = ${fingerprint}`
+  return row ? toRecord(row) : undefined
+}
+
+export async function getCardKey (sql: Queryable, id: string, options: { forUpdate?: boolean } = {}): Promise<CardKeyRecord | undefined> {
+  const [row] = await sql`select ${sql.unsafe(RECORD_COLUMNS)} from card_keys where id = ${id} ${options.forUpdate ? sql`for update` : sql``}`
+  return row ? toRecord(row) : undefined
+}
+
+/** Withdraws a key from sale (or records a sold one as void); idempotent. */
+export async function voidCardKey (tx: postgres.TransactionSql, id: string, reason: string): Promise<CardKeyRecord | undefined> {
+  const [row] = await tx`
+    update card_keys set status = 'voided', voided_at = coalesce(voided_at, now()), void_reason = coalesce(void_reason, ${reason})
+    where id = ${id} returning ${tx.unsafe(RECORD_COLUMNS)}`
+  return row ? toRecord(row) : undefined
+}
+
+/** Reads the sealed fields and stamps the first reveal; the caller audits and decrypts. */
+export async function markRevealed (tx: postgres.TransactionSql, id: string): Promise<SealedCardKey | undefined> {
+  const [row] = await tx<{ id: string, key_id: string, code_ciphertext: Buffer, pin_ciphertext: Buffer | null, serial_ciphertext: Buffer | null }[]>`
+    update card_keys set revealed_at = coalesce(revealed_at, now())
+    where id = ${id} and status <> 'available'
+    returning id, key_id, code_ciphertext, pin_ciphertext, serial_ciphertext`
+  return row ? { id: row.id, keyId: row.key_id, codeCiphertext: row.code_ciphertext, pinCiphertext: row.pin_ciphertext, serialCiphertext: row.serial_ciphertext } : undefined
+}
+
+/**
+ * Re-encrypts up to `limit` rows still under another key id with the keyring's primary key.
+ * Each call is its own transaction and skips rows locked elsewhere, so rotation can be
+ * stopped at any point and run again (even alongside live traffic) until it returns 0.
+ */
+export async function rotateCardKeys (sql: postgres.Sql, keyring: Keyring, limit: number): Promise<number> {
+  return await sql.begin(async (tx) => {
+    const rows = await tx<{ id: string, key_id: string, code_ciphertext: Buffer, pin_ciphertext: Buffer | null, serial_ciphertext: Buffer | null }[]>`
+      select id, key_id, code_ciphertext, pin_ciphertext, serial_ciphertext from card_keys
+      where key_id <> ${keyring.primaryKeyId}
+      limit ${limit} for update skip locked`
+    if (rows.length === 0) return 0
+    const updates = rows.map((r) => {
+      const plain = openCardKey(keyring, { id: r.id, keyId: r.key_id, codeCiphertext: r.code_ciphertext, pinCiphertext: r.pin_ciphertext, serialCiphertext: r.serial_ciphertext })
+      const seal = (value: string | null, field: 'code' | 'pin' | 'serial') => value === null ? null : keyring.encrypt(value, cardKeyAad(r.id, field)).ciphertext
+      return { id: r.id, code: seal(plain.code, 'code') as Buffer, pin: seal(plain.pin, 'pin'), serial: seal(plain.serial, 'serial') }
+    })
+    await tx`
+      update card_keys k set key_id = ${keyring.primaryKeyId}, code_ciphertext = u.code, pin_ciphertext = u.pin, serial_ciphertext = u.serial
+      from unnest(${updates.map((u) => u.id)}::text[], ${updates.map((u) => hex(u.code))}::text[]::bytea[],
+        ${updates.map((u) => hex(u.pin))}::text[]::bytea[], ${updates.map((u) => hex(u.serial))}::text[]::bytea[]) as u(id, code, pin, serial)
+      where k.id = u.id`
+    return rows.length
+  })
+}
+
+export async function countUnderOldKeys (sql: Queryable, primaryKeyId: string): Promise<number> {
+  const [row] = await sql<{ n: number }[]>`select count(*)::int as n from card_keys where key_id <> ${primaryKeyId}`
+  return row?.n ?? 0
+}

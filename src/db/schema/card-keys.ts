@@ -1,0 +1,76 @@
+import { sql } from 'drizzle-orm'
+import { check, index, integer, pgEnum, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core'
+import { CARD_KEY_STATUSES } from '../../domain/pool/card-key.js'
+import { amountMinor, bytea, createdAt } from './_columns.js'
+import { skus } from './skus.js'
+
+export const cardKeyStatus = pgEnum('card_key_status', CARD_KEY_STATUSES)
+
+/** One import: where a set of codes came from and what it cost. */
+export const cardKeyBatches = pgTable('card_key_batches', {
+  id: text('id').primaryKey(),
+  sku: text('sku').notNull().references(() => skus.sku),
+  source: text('source'),
+  /** What one code of this batch cost us, minor units of the SKU currency (settlement cost). */
+  unitCost: amountMinor('unit_cost').notNull(),
+  currency: text('currency').notNull(),
+  expiresAt: timestamp('expires_at', { withTimezone: true }),
+  /** Operator token id, or `cli`. */
+  importedBy: text('imported_by').notNull(),
+  imported: integer('imported').notNull().default(0),
+  duplicates: integer('duplicates').notNull().default(0),
+  rejected: integer('rejected').notNull().default(0),
+  createdAt: createdAt()
+}, (t) => [
+  check('card_key_batches_unit_cost_nonnegative', sql`${t.unitCost} >= 0`),
+  index('card_key_batches_sku_idx').on(t.sku, t.createdAt)
+])
+
+/**
+ * The pool. Code, PIN and serial are AES-256-GCM ciphertexts under `key_id`, bound to the
+ * row by their AAD; `fingerprint` (HMAC of the code) finds a code without decrypting.
+ */
+export const cardKeys = pgTable('card_keys', {
+  id: text('id').primaryKey(),
+  batchId: text('batch_id').notNull().references(() => cardKeyBatches.id),
+  sku: text('sku').notNull().references(() => skus.sku),
+  /** Keyring id that encrypts code, pin and serial of this row. */
+  keyId: text('key_id').notNull(),
+  codeCiphertext: bytea('code_ciphertext').notNull(),
+  pinCiphertext: bytea('pin_ciphertext'),
+  serialCiphertext: bytea('serial_ciphertext'),
+  fingerprint: bytea('fingerprint').notNull(),
+  status: cardKeyStatus('status').notNull().default('available'),
+  /**
+   * `infinity` when the code never expires: allocation then reads one contiguous range of
+   * the available-keys index (`expires_at > now()`) instead of an OR over NULLs.
+   */
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  /** The one order this key was sold to; a key belongs to at most one order. */
+  orderId: text('order_id'),
+  soldAt: timestamp('sold_at', { withTimezone: true }),
+  redeemedAt: timestamp('redeemed_at', { withTimezone: true }),
+  redeemedIp: text('redeemed_ip'),
+  voidedAt: timestamp('voided_at', { withTimezone: true }),
+  voidReason: text('void_reason'),
+  /** First time the code was shown to an operator; such a key is never sold again. */
+  revealedAt: timestamp('revealed_at', { withTimezone: true }),
+  createdAt: createdAt()
+}, (t) => [
+  // Duplicates are refused across the whole pool, whatever the SKU.
+  uniqueIndex('card_keys_fingerprint_key').on(t.fingerprint),
+  // Allocation: the sellable keys of a SKU, soonest-expiring then oldest first. Partial, so
+  // it holds only what can still be sold and stays small as the pool drains.
+  index('card_keys_allocation_idx').on(t.sku, t.expiresAt, t.id).where(sql`status = 'available'`),
+  index('card_keys_sku_status_idx').on(t.sku, t.status),
+  index('card_keys_order_idx').on(t.orderId).where(sql`order_id is not null`),
+  // Rotation walks rows still under an old key id.
+  index('card_keys_key_id_idx').on(t.keyId),
+  check('card_keys_sold_has_order', sql`(${t.status} in ('sold', 'redeemed')) <= (${t.orderId} is not null and ${t.soldAt} is not null)`),
+  check('card_keys_available_is_untouched', sql`${t.status} <> 'available' or (${t.orderId} is null and ${t.soldAt} is null and ${t.revealedAt} is null and ${t.voidedAt} is null)`),
+  check('card_keys_redeemed_has_time', sql`(${t.status} = 'redeemed') <= (${t.redeemedAt} is not null)`),
+  check('card_keys_voided_has_time', sql`(${t.status} = 'voided') <= (${t.voidedAt} is not null)`)
+])
+
+export type CardKeyBatch = typeof cardKeyBatches.$inferSelect
+export type CardKey = typeof cardKeys.$inferSelect

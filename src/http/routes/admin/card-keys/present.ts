@@ -1,0 +1,24 @@
+import type { z } from 'zod'
+import type { CardKeyRecord } from '../../../../db/repositories/card-keys.js'
+import type { CardKeyRecordSchema } from '../../../schemas/card-keys.js'
+
+const iso = (d: Date | null): string | null => d?.toISOString() ?? null
+
+export function presentCardKey (r: CardKeyRecord): z.output<typeof CardKeyRecordSchema> {
+  return {
+    id: r.id,
+    sku: r.sku,
+    batch_id: r.batchId,
+    status: r.status,
+    order_id: r.orderId,
+    // Orders (and so resellers) arrive with the purchase API; until then no key has one.
+    reseller_id: null,
+    sold_at: iso(r.soldAt),
+    redeemed_at: iso(r.redeemedAt),
+    redeemed_ip: r.redeemedIp,
+    voided_at: iso(r.voidedAt),
+    void_reason: r.voidReason,
+    revealed_at: iso(r.revealedAt),
+    expires_at: iso(r.expiresAt)
+  }
+}

@@ -1,0 +1,34 @@
+import type postgres from 'postgres'
+import { allocateCardKeys, availableUpTo, type AllocatedCardKey } from '../db/repositories/card-keys.js'
+
+export interface LowStock {
+  sku: string
+  remaining: number
+  threshold: number
+}
+
+export interface Sale {
+  keys: AllocatedCardKey[]
+  /** Set when this sale took the SKU's sellable stock to or below its threshold. */
+  lowStock: LowStock | null
+}
+
+/**
+ * Sells `quantity` keys to an order inside the caller's transaction and tells whether the
+ * sale crossed the SKU's low-stock threshold. The caller reports it after commit, so a
+ * rolled-back sale never raises an alert.
+ */
+export async function sellCardKeys (tx: postgres.TransactionSql, input: { sku: string, quantity: number, orderId: string }): Promise<Sale> {
+  const keys = await allocateCardKeys(tx, input)
+  const [row] = await tx<{ threshold: number | null }[]>`select low_stock_threshold as threshold from skus where sku = ${input.sku}`
+  const threshold = row?.threshold ?? null
+  if (threshold === null) return { keys, lowStock: null }
+  // Counting stops at threshold + 1: the check costs the same with ten keys or ten million.
+  const remaining = await availableUpTo(tx, input.sku, threshold + 1)
+  const crossed = remaining <= threshold && remaining + input.quantity > threshold
+  return { keys, lowStock: crossed ? { sku: input.sku, remaining, threshold } : null }
+}
+
+export function reportLowStock (log: { warn: (obj: object, msg: string) => void }, lowStock: LowStock | null): void {
+  if (lowStock) log.warn(lowStock, 'card pool stock fell to its low-stock threshold')
+}
