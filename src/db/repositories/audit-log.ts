@@ -27,7 +27,7 @@ export async function writeAuditSql (tx: postgres.Sql | postgres.TransactionSql,
   await tx`
     insert into audit_log (actor_id, actor_role, action, target_type, target_id, request_id, ip, details)
     values (${actor.actorId}, ${actor.actorRole}, ${event.action}, ${event.targetType}, ${event.targetId},
-      ${actor.requestId}, ${actor.ip}, ${tx.json((event.details ?? {}) as postgres.JSONValue)})`
+      ${actor.requestId}, ${actor.ip}, ${JSON.stringify(event.details ?? {})}::jsonb)`
 }
 
 export interface AuditFilter {

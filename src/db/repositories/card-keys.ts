@@ -12,6 +12,17 @@ import { InsufficientStockError } from '../../domain/pool/errors.js'
 
 export type Queryable = postgres.Sql | postgres.TransactionSql
 
+/**
+ * Timestamps from raw queries: drizzle turns off postgres.js's date parsing on the client
+ * it wraps, so they arrive as text here (and as Date on a plain client). `infinity`, our
+ * "never expires", becomes null.
+ */
+function toDate (value: unknown): Date | null {
+  if (value === null || value === undefined || value === 'infinity') return null
+  const date = value instanceof Date ? value : new Date(String(value))
+  return Number.isFinite(date.getTime()) ? date : null
+}
+
 export const FINGERPRINT_PURPOSE = 'card_key.code'
 
 /** AAD: the ciphertext of one field of one row, so a ciphertext copied elsewhere fails. */
@@ -101,7 +112,7 @@ export async function batchesHolding (tx: Queryable, fingerprints: Buffer[]): Pr
  * partial sale.
  */
 export async function allocateCardKeys (tx: postgres.TransactionSql, input: { sku: string, quantity: number, orderId: string }): Promise<AllocatedCardKey[]> {
-  const rows = await tx<{ id: string, key_id: string, code_ciphertext: Buffer, pin_ciphertext: Buffer | null, serial_ciphertext: Buffer | null, expires_at: Date }[]>`
+  const rows = await tx<{ id: string, key_id: string, code_ciphertext: Buffer, pin_ciphertext: Buffer | null, serial_ciphertext: Buffer | null, expires_at: Date | string }[]>`
     with picked as (
       select id from card_keys
       where sku = ${input.sku} and status = 'available' and expires_at > now()
@@ -119,7 +130,7 @@ export async function allocateCardKeys (tx: postgres.TransactionSql, input: { sk
     codeCiphertext: r.code_ciphertext,
     pinCiphertext: r.pin_ciphertext,
     serialCiphertext: r.serial_ciphertext,
-    expiresAt: Number.isFinite(r.expires_at.getTime()) ? r.expires_at : null
+    expiresAt: toDate(r.expires_at)
   }))
 }
 
@@ -181,20 +192,19 @@ export interface CardKeyRecord {
 const RECORD_COLUMNS = 'id, sku, batch_id, status, order_id, sold_at, redeemed_at, redeemed_ip, voided_at, void_reason, revealed_at, expires_at'
 
 function toRecord (r: Record<string, unknown>): CardKeyRecord {
-  const expires = r.expires_at as Date
   return {
     id: r.id as string,
     sku: r.sku as string,
     batchId: r.batch_id as string,
     status: r.status as CardKeyStatus,
     orderId: r.order_id as string | null,
-    soldAt: r.sold_at as Date | null,
-    redeemedAt: r.redeemed_at as Date | null,
+    soldAt: toDate(r.sold_at),
+    redeemedAt: toDate(r.redeemed_at),
     redeemedIp: r.redeemed_ip as string | null,
-    voidedAt: r.voided_at as Date | null,
+    voidedAt: toDate(r.voided_at),
     voidReason: r.void_reason as string | null,
-    revealedAt: r.revealed_at as Date | null,
-    expiresAt: Number.isFinite(expires.getTime()) ? expires : null
+    revealedAt: toDate(r.revealed_at),
+    expiresAt: toDate(r.expires_at)
   }
 }
 
