@@ -40,6 +40,16 @@ async function withPool<T> (config: Config, logger: Logger, fn: (deps: { sql: Re
   }
 }
 
+/**
+ * The file's lines, opened only when iteration starts: readline's async iterator drops the
+ * lines it reads before someone iterates it, and the importer first runs a few queries.
+ */
+async function * readLines (file: string, onBytes: (n: number) => void): AsyncGenerator<string> {
+  const input = createReadStream(file)
+  input.on('data', (chunk) => onBytes(chunk.length))
+  yield * createInterface({ input, crlfDelay: Infinity })
+}
+
 export async function importKeys (config: Config, logger: Logger, args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
@@ -62,9 +72,7 @@ export async function importKeys (config: Config, logger: Logger, args: string[]
   const report = values.report ? await open(values.report, 'w') : undefined
   await report?.write('line,kind,reason\n')
 
-  const input = createReadStream(file)
   let bytes = 0
-  input.on('data', (chunk) => { bytes += chunk.length })
   const progress = createProgress('importing', size)
   let printed = 0
   const started = Date.now()
@@ -82,7 +90,7 @@ export async function importKeys (config: Config, logger: Logger, args: string[]
       expiresAt,
       source: values.source ?? null,
       actor: cliActor()
-    }, csvCardKeys(createInterface({ input, crlfDelay: Infinity })), {
+    }, csvCardKeys(readLines(file, (n) => { bytes += n })), {
       onIssue,
       onProgress: (read) => { linesRead = read; progress.update(bytes, `${read.toLocaleString('en')} lines`) }
     }))

@@ -57,10 +57,12 @@ export async function importBatch (
       values (${batchId}, ${input.sku}, ${input.source}, ${input.unitCost}, ${sku.currency}, ${input.expiresAt}, ${input.actor.actorId})`
 
     const summary: ImportSummary = { batchId, sku: input.sku, imported: 0, duplicates: 0, rejected: 0 }
+    // Held until the chunk is flushed, so issues come out in line order.
+    let pending: ImportIssue[] = []
     const issue = (line: number, kind: ImportIssueKind, reason: string): void => {
       if (kind === 'rejected') summary.rejected++
       else summary.duplicates++
-      hooks.onIssue?.({ line, kind, reason })
+      pending.push({ line, kind, reason })
     }
     let read = 0
     let rows: EncryptedRow[] = []
@@ -77,6 +79,8 @@ export async function importBatch (
         if (holders.get(fp) === batchId) issue(line, 'duplicate_in_batch', 'code appears earlier in this batch')
         else issue(line, 'duplicate_in_pool', 'code is already in the pool')
       }
+      for (const found of pending.sort((a, b) => a.line - b.line)) hooks.onIssue?.(found)
+      pending = []
       rows = []
       lineOf = new Map()
       hooks.onProgress?.(read)
@@ -102,7 +106,7 @@ export async function importBatch (
       }
       lineOf.set(fp, item.line)
       rows.push(sealed)
-      if (rows.length >= CHUNK) await flush()
+      if (rows.length >= CHUNK || pending.length >= CHUNK) await flush()
     }
     await flush()
 

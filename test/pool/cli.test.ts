@@ -1,0 +1,96 @@
+import { spawn } from 'node:child_process'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import postgres from 'postgres'
+import t from 'tap'
+import { createKeyring, generateKeyMaterial } from '../../src/crypto/keyring.js'
+import { migrateDatabase } from '../../src/db/migrate.js'
+import { openCardKey } from '../../src/db/repositories/card-keys.js'
+import { packageRoot } from '../../src/paths.js'
+import { createTestDatabase, TEST_KEYS, testEnv } from '../helper.js'
+
+async function cli (args: string[], env: Record<string, string>): Promise<{ code: number | null, stdout: string, stderr: string }> {
+  return await new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(packageRoot, 'src/cli/main.ts'), ...args], { env: { PATH: process.env.PATH ?? '', ...env } })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
+    child.on('exit', (code) => resolve({ code, stdout, stderr }))
+  })
+}
+
+async function setup (t: Tap.Test): Promise<{ url: string, sql: postgres.Sql, dir: string }> {
+  const url = await createTestDatabase(t)
+  await migrateDatabase(url)
+  const sql = postgres(url, { max: 2, onnotice: () => {} })
+  t.teardown(() => sql.end())
+  await sql`insert into skus (sku, name, category, delivery, recipient_type, face_value, currency, max_quantity, fulfilment)
+    values ('gc-cli', 'CLI card', 'gift_card', 'card_key', 'none', 1000, 'CNY', 100, ${sql.json({ strategy: 'priority', card_pool: 'only', routes: [] })})`
+  const dir = await mkdtemp(join(tmpdir(), 'egw-cli-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  return { url, sql, dir }
+}
+
+t.test('keys import streams a CSV as one batch and reports refused lines by number', async (t) => {
+  const { url, sql, dir } = await setup(t)
+  const lines = ['code,pin,serial']
+  for (let i = 0; i < 5000; i++) lines.push(`CLI-CODE-${i},PIN${i},SER${i}`)
+  lines.push('CLI-CODE-17', '"broken', 'a,b,c,d', '', 'CLI-CODE-4999')
+  await writeFile(join(dir, 'keys.csv'), lines.join('\n') + '\n')
+  // A code already in the pool from another batch.
+  const first = await cli(['keys', 'import', '--sku', 'gc-cli', '--file', join(dir, 'keys.csv'), '--unit-cost', '450', '--report', join(dir, 'report.csv')], testEnv(url))
+  t.equal(first.code, 0, first.stderr)
+  t.match(first.stdout, /^batch bat_\S+ sku gc-cli: imported 5000, duplicates 2, rejected 3 \(5005 lines in [\d.]+ s, \d+ codes\/s\)\n$/)
+  t.match(first.stderr, /line 5002: duplicate_in_batch/)
+  t.match(first.stderr, /line 5003: rejected: unterminated quoted field/)
+  t.match(first.stderr, /line 5005: rejected: code is empty/)
+  t.notMatch(first.stdout + first.stderr, /CLI-CODE|PIN\d/, 'no code or PIN printed')
+  const report = await readFile(join(dir, 'report.csv'), 'utf8')
+  t.same(report.trim().split('\n').map((l) => l.split(',').slice(0, 2).join(',')),
+    ['line,kind', '5002,duplicate_in_batch', '5003,rejected', '5004,rejected', '5005,rejected', '5006,duplicate_in_batch'])
+
+  await writeFile(join(dir, 'again.csv'), 'NEW-CODE-1\nCLI-CODE-3\n')
+  const second = await cli(['keys', 'import', '--sku', 'gc-cli', '--file', join(dir, 'again.csv')], testEnv(url))
+  t.match(second.stdout, /imported 1, duplicates 1, rejected 0/)
+  t.match(second.stderr, /line 2: duplicate_in_pool/)
+
+  const [batches] = await sql`select count(*)::int as n, sum(imported)::int as imported from card_key_batches`
+  t.same(batches, { n: 2, imported: 5001 })
+  const [audit] = await sql`select actor_id, action from audit_log where action = 'card_keys.import' limit 1`
+  t.match(audit, { actor_id: /^cli:/ })
+
+  const bad = await cli(['keys', 'import', '--sku', 'gc-cli'], testEnv(url))
+  t.equal(bad.code, 64)
+  t.match(bad.stderr, /--file is required/)
+  const unknownSku = await cli(['keys', 'import', '--sku', 'nope-nope', '--file', join(dir, 'again.csv')], testEnv(url))
+  t.equal(unknownSku.code, 1)
+  t.match(unknownSku.stderr, /no SKU nope-nope/)
+})
+
+t.test('keys rotate re-encrypts every row under the new first key; every code still decrypts', async (t) => {
+  const { url, sql, dir } = await setup(t)
+  const rows = Array.from({ length: 1234 }, (_, i) => `ROT-${i},${i % 2 === 0 ? `PIN-${i}` : ''},`)
+  await writeFile(join(dir, 'rot.csv'), rows.join('\n') + '\n')
+  t.equal((await cli(['keys', 'import', '--sku', 'gc-cli', '--file', join(dir, 'rot.csv')], testEnv(url))).code, 0)
+
+  const fresh = generateKeyMaterial('k2')
+  const rotated = `${fresh.encryptionKeys},${TEST_KEYS.encryptionKeys}`
+  const env = testEnv(url, { ENCRYPTION_KEYS: rotated })
+  const res = await cli(['keys', 'rotate', '--batch-size', '100'], env)
+  t.equal(res.code, 0, res.stderr)
+  t.match(res.stdout, /rotated 1234 card keys to key k2; none left under other keys/)
+  const [left] = await sql`select count(*)::int as n from card_keys where key_id <> 'k2'`
+  t.equal(left?.n, 0, 'no row under the old key id')
+
+  // The old key can now be dropped: the new keyring alone opens everything.
+  const onlyNew = createKeyring(fresh.encryptionKeys, TEST_KEYS.fingerprintKey)
+  const all = await sql<{ id: string, key_id: string, code_ciphertext: Buffer, pin_ciphertext: Buffer | null }[]>`select id, key_id, code_ciphertext, pin_ciphertext from card_keys`
+  const opened = all.map((r) => openCardKey(onlyNew, { id: r.id, keyId: r.key_id, codeCiphertext: r.code_ciphertext, pinCiphertext: r.pin_ciphertext, serialCiphertext: null }))
+  t.equal(new Set(opened.map((o) => o.code)).size, 1234)
+  t.ok(opened.every((o) => /^ROT-\d+$/.test(o.code) && (o.pin === null || o.pin === `PIN-${o.code.slice(4)}`)), 'codes and PINs intact')
+
+  const again = await cli(['keys', 'rotate'], env)
+  t.match(again.stdout, /rotated 0 card keys/, 'running it again finds nothing to do')
+})
