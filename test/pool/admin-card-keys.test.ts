@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import postgres from 'postgres'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { openCardKey } from '../../src/db/repositories/card-keys.js'
 import { build, type TestApp } from '../helper.js'
 
@@ -9,7 +9,7 @@ const run = promisify(execFile)
 const SKU = 'steam-wallet-cny-50'
 const OTHER = 'itunes-usd-10'
 
-async function withSkus (t: Tap.Test): Promise<TestApp> {
+async function withSkus (t: Test): Promise<TestApp> {
   const ta = await build(t)
   for (const sku of [SKU, OTHER]) {
     const res = await ta.app.inject({
@@ -164,7 +164,7 @@ t.test('no code or PIN in logs, metrics, or a pg_dump of the database', async (t
  * pg_dump of the test database. Falls back to COPY of every table (the same rows, as text)
  * when no pg_dump matching the server's major version is installed, and says so.
  */
-async function dumpDatabase (t: Tap.Test, url: string): Promise<string> {
+async function dumpDatabase (t: Test, url: string): Promise<string> {
   try {
     const { stdout } = await run('pg_dump', ['--no-owner', url], { maxBuffer: 256 * 1024 * 1024 })
     return stdout

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import postgres from 'postgres'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { createKeyring } from '../../src/crypto/keyring.js'
 import { migrateDatabase } from '../../src/db/migrate.js'
 import { openCardKey } from '../../src/db/repositories/card-keys.js'
@@ -14,7 +14,7 @@ import { createTestDatabase, TEST_KEYS } from '../helper.js'
 const keyring = createKeyring(TEST_KEYS.encryptionKeys, TEST_KEYS.fingerprintKey)
 const actor = { actorId: 'test', actorRole: 'admin' as const, requestId: 'test', ip: 'local' }
 
-async function setup (t: Tap.Test, skus: string[]): Promise<{ url: string, sql: postgres.Sql }> {
+async function setup (t: Test, skus: string[]): Promise<{ url: string, sql: postgres.Sql }> {
   const url = await createTestDatabase(t)
   await migrateDatabase(url)
   const sql = postgres(url, { max: 10, onnotice: () => {} })

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import postgres from 'postgres'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { createKeyring, generateKeyMaterial } from '../../src/crypto/keyring.js'
 import { migrateDatabase } from '../../src/db/migrate.js'
 import { openCardKey } from '../../src/db/repositories/card-keys.js'
@@ -21,7 +21,7 @@ async function cli (args: string[], env: Record<string, string>): Promise<{ code
   })
 }
 
-async function setup (t: Tap.Test): Promise<{ url: string, sql: postgres.Sql, dir: string }> {
+async function setup (t: Test): Promise<{ url: string, sql: postgres.Sql, dir: string }> {
   const url = await createTestDatabase(t)
   await migrateDatabase(url)
   const sql = postgres(url, { max: 2, onnotice: () => {} })
