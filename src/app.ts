@@ -53,7 +53,8 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
     forceCloseConnections: 'idle',
     // Our own draining hook answers with problem+json instead of Fastify's plain 503 body.
     return503OnClosing: false,
-    trustProxy: config.trustProxy,
+    // A hop count means: believe that many proxies in front of us (proxy-addr's numeric form).
+    trustProxy: typeof config.trustProxy === 'number' ? (_address: string, hop: number) => hop < (config.trustProxy as number) : config.trustProxy,
     requestIdHeader: false,
     logController: new LogController({ requestIdLogLabel: 'request_id' }),
     genReqId: (req) => {

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net'
 import { z } from 'zod'
 import { parseDuration } from './domain/duration.js'
 
@@ -55,7 +56,14 @@ const EnvSchema = z.object({
   REQUEST_TIMEOUT_MS: int(1000, 600_000).default(30_000),
   KEEP_ALIVE_TIMEOUT_MS: int(1000, 600_000).default(72_000),
   SHUTDOWN_TIMEOUT_MS: int(1000, 600_000).default(25_000),
-  TRUST_PROXY: z.string().optional()
+  TRUST_PROXY: z.string().transform((v, ctx) => {
+    const parsed = parseTrustProxy(v)
+    if (parsed === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'expected true, false, a hop count, or comma-separated proxy IPs/CIDRs' })
+      return z.NEVER
+    }
+    return parsed
+  }).optional()
 })
 
 export type Env = z.input<typeof EnvSchema>
@@ -85,7 +93,8 @@ export interface Config {
   requestTimeoutMs: number
   keepAliveTimeoutMs: number
   shutdownTimeoutMs: number
-  trustProxy: boolean | string
+  /** Which proxies' X-Forwarded-For to believe (client IPs in the audit log depend on it). */
+  trustProxy: boolean | number | string[]
 }
 
 export class ConfigError extends Error {
@@ -150,12 +159,19 @@ export function loadConfig (rawEnv: Record<string, string | undefined> = process
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
     keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
-    trustProxy: parseTrustProxy(e.TRUST_PROXY)
+    trustProxy: e.TRUST_PROXY ?? false
   }
 }
 
-function parseTrustProxy (v: string | undefined): boolean | string {
-  if (v === undefined || v === '' || v === 'false') return false
-  if (v === 'true') return true
-  return v
+function parseTrustProxy (v: string): boolean | number | string[] | undefined {
+  if (v === 'true' || v === 'false') return v === 'true'
+  if (/^\d{1,2}$/.test(v)) return Number(v)
+  const entries = v.split(',').map((e) => e.trim())
+  const valid = entries.every((entry) => {
+    const [address = '', prefix, extra] = entry.split('/')
+    const family = isIP(address)
+    if (family === 0 || extra !== undefined) return false
+    return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128))
+  })
+  return valid ? entries : undefined
 }

@@ -37,6 +37,8 @@ export interface RunningGateway {
   url: string
   /** Graceful: refuse new work, finish in-flight requests, stop workers, close the database. */
   stop (): Promise<void>
+  /** Hands signal handling to the caller's graceful shutdown (see EmbeddedPostgres). */
+  releaseSignals (): void
 }
 
 export async function startGateway (config: Config, logger: Logger): Promise<RunningGateway> {
@@ -54,19 +56,31 @@ export async function startGateway (config: Config, logger: Logger): Promise<Run
     if (config.sandbox) await seedSandbox(database.db, config.dataDir, logger)
 
     const app = await buildApp({ config, database, keyring, metrics: createMetrics(), logger })
-    const url = await app.listen({ port: config.port, host: config.host })
+    let url: string
+    try {
+      url = await app.listen({ port: config.port, host: config.host })
+    } catch (err) {
+      await app.close()
+      throw err
+    }
     const db = database
     let stopping: Promise<void> | undefined
     const stop = async (): Promise<void> => {
       stopping ??= (async () => {
         app.draining = true
-        await app.close()
-        await db.close()
-        await handle.embedded?.stop()
+        try {
+          await app.close()
+        } finally {
+          try {
+            await db.close()
+          } finally {
+            await handle.embedded?.stop()
+          }
+        }
       })()
       return await stopping
     }
-    return { app, url, stop }
+    return { app, url, stop, releaseSignals: () => handle.embedded?.releaseSignals() }
   } catch (err) {
     await database?.close()
     await handle.embedded?.stop()

@@ -81,7 +81,11 @@ t.test('explicit values override the derived defaults', async (t) => {
   t.equal(loadConfig({ ORDER_SYNC_WAIT_MS: '0' }).orderSyncWaitMs, 0)
   t.equal(loadConfig({ REDIS_URL: 'rediss://cache:6380' }).redisUrl, 'rediss://cache:6380')
   t.equal(loadConfig({ TRUST_PROXY: 'true' }).trustProxy, true)
-  t.equal(loadConfig({ TRUST_PROXY: '10.0.0.0/8' }).trustProxy, '10.0.0.0/8')
+  t.same(loadConfig({ TRUST_PROXY: '10.0.0.0/8, ::1' }).trustProxy, ['10.0.0.0/8', '::1'])
+  t.equal(loadConfig({ TRUST_PROXY: '1' }).trustProxy, 1, 'a hop count, not the address 0.0.0.1')
+  for (const bad of ['10.0.0.0/33', 'proxy.example', '1.2.3.4/8/9']) {
+    t.throws(() => loadConfig({ TRUST_PROXY: bad }), /TRUST_PROXY: expected true, false, a hop count/, bad)
+  }
   const token = `adm_${'a'.repeat(40)}`
   t.equal(loadConfig({ BOOTSTRAP_ADMIN_TOKEN: token }).bootstrapAdminToken, token)
 })

@@ -9,7 +9,7 @@ import { loadConfig, type Config } from '../src/config.js'
 import { createKeyring, generateKeyMaterial, type Keyring } from '../src/crypto/keyring.js'
 import { createDatabase, type Database } from '../src/db/client.js'
 import { migrateDatabase } from '../src/db/migrate.js'
-import { issueAdminToken } from '../src/db/repositories/admin-tokens.js'
+import { issueAdminToken, systemActor } from '../src/db/repositories/admin-tokens.js'
 import { operatorRole, type OperatorRole } from '../src/db/schema/index.js'
 import { createLogger } from '../src/observability/logger.js'
 import { createMetrics } from '../src/observability/metrics.js'
@@ -100,7 +100,7 @@ export async function build (t: T, env: Record<string, string> = {}): Promise<Te
   })
   const tokens = {} as Record<OperatorRole, string>
   for (const role of operatorRole.enumValues) {
-    tokens[role] = (await issueAdminToken(database.db, { name: `test-${role}`, role, createdBy: null })).token
+    tokens[role] = (await issueAdminToken(database.db, { name: `test-${role}`, role, actor: systemActor('test') })).token
   }
   await app.ready()
   return { app, config, database, databaseUrl, keyring, logs, tokens, auth: (role) => ({ authorization: `Bearer ${tokens[role]}` }) }
@@ -124,7 +124,14 @@ export async function spawnGateway (t: T, env: Record<string, string>, readyTime
   child.stdout?.on('data', (d: Buffer) => { out += d.toString() })
   child.stderr?.on('data', (d: Buffer) => { out += d.toString() })
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
-  t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL') })
+  // SIGTERM first: a killed gateway would leave its embedded PostgreSQL running.
+  t.teardown(async () => {
+    if (child.exitCode !== null) return
+    child.kill('SIGTERM')
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)
+    await exited
+    clearTimeout(timer)
+  })
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`gateway not listening after ${readyTimeoutMs} ms:\n${out}`)), readyTimeoutMs)
     const check = (): void => {

@@ -1,5 +1,5 @@
-import { createReadStream } from 'node:fs'
-import { open, stat } from 'node:fs/promises'
+import { createReadStream, createWriteStream } from 'node:fs'
+import { stat } from 'node:fs/promises'
 import { userInfo } from 'node:os'
 import { createInterface } from 'node:readline'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -69,8 +69,8 @@ export async function importKeys (config: Config, logger: Logger, args: string[]
   }
   const file = values.file
   const size = (await stat(file)).size
-  const report = values.report ? await open(values.report, 'w') : undefined
-  await report?.write('line,kind,reason\n')
+  const report = values.report ? createWriteStream(values.report) : undefined
+  report?.write('line,kind,reason\n')
 
   let bytes = 0
   const progress = createProgress('importing', size)
@@ -81,7 +81,7 @@ export async function importKeys (config: Config, logger: Logger, args: string[]
     if (printed < PRINTED_ISSUES) process.stderr.write(`\rline ${issue.line}: ${issue.kind}: ${issue.reason}\x1b[K\n`)
     else if (printed === PRINTED_ISSUES && !report) process.stderr.write('… more issues; pass --report FILE to list them all\n')
     printed++
-    void report?.write(`${issue.line},${issue.kind},"${issue.reason.replace(/"/g, '""')}"\n`)
+    report?.write(`${issue.line},${issue.kind},"${issue.reason.replace(/"/g, '""')}"\n`)
   }
   try {
     const summary = await withPool(config, logger, async ({ sql, keyring }) => await importBatch(sql, keyring, {
@@ -100,7 +100,7 @@ export async function importKeys (config: Config, logger: Logger, args: string[]
       `rejected ${summary.rejected} (${linesRead} lines in ${seconds.toFixed(1)} s, ${Math.round(summary.imported / Math.max(seconds, 0.001))} codes/s)\n`)
   } finally {
     progress.finish()
-    await report?.close()
+    if (report) await new Promise<void>((resolve, reject) => report.end((err?: Error | null) => err ? reject(err) : resolve()))
   }
 }
 

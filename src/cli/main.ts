@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 import { writeFile } from 'node:fs/promises'
+import { userInfo } from 'node:os'
 import { parseArgs } from 'node:util'
 import closeWithGrace from 'close-with-grace'
 import { ConfigError, loadConfig, type Config } from '../config.js'
 import { createDatabase } from '../db/client.js'
 import { migrateDatabase } from '../db/migrate.js'
-import { issueAdminToken } from '../db/repositories/admin-tokens.js'
+import { issueAdminToken, systemActor } from '../db/repositories/admin-tokens.js'
 import { operatorRole, type OperatorRole } from '../db/schema/index.js'
+import { GatewayError, loggableCause } from '../errors/gateway-error.js'
 import { createLogger } from '../observability/logger.js'
 import { openDatabaseUrl, startGateway } from '../server.js'
 import { importKeys, rotateKeys, UsageError } from './keys.js'
@@ -28,13 +30,14 @@ commands:
 async function serve (config: Config): Promise<void> {
   const logger = createLogger(config.logLevel)
   const gateway = await startGateway(config, logger)
-  logger.info({ url: gateway.url, docs: `${gateway.url}/docs` }, 'gateway listening')
   closeWithGrace({ delay: config.shutdownTimeoutMs }, async ({ signal, err }) => {
     if (err) logger.error({ err }, 'shutting down after an unexpected error')
     else logger.info({ signal }, 'shutting down: finishing in-flight requests')
     await gateway.stop()
     logger.info('shutdown complete')
   })
+  gateway.releaseSignals()
+  logger.info({ url: gateway.url, docs: `${gateway.url}/docs` }, 'gateway listening')
 }
 
 async function migrate (config: Config): Promise<void> {
@@ -59,7 +62,7 @@ async function createToken (config: Config, args: string[]): Promise<void> {
     await migrateDatabase(handle.url)
     const database = createDatabase(handle.url, { max: 1 })
     try {
-      const { row, token } = await issueAdminToken(database.db, { name: values.name.trim(), role, createdBy: 'cli' })
+      const { row, token } = await issueAdminToken(database.db, { name: values.name.trim(), role, actor: systemActor(`cli:${userInfo().username}`) })
       process.stderr.write(`issued ${row.role} token ${row.id} for ${row.name}; it is shown once:\n`)
       process.stdout.write(token + '\n')
     } finally {
@@ -102,6 +105,11 @@ main(process.argv.slice(2)).catch((err: unknown) => {
     process.stderr.write(`${(err as Error).message}\n\n${USAGE}`)
     process.exit(64) // EX_USAGE
   }
-  process.stderr.write(`fatal: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`)
+  if (err instanceof GatewayError) {
+    process.stderr.write(`error: ${err.detail ?? err.message}\n`)
+    process.exit(1)
+  }
+  const cause = loggableCause(err)
+  process.stderr.write(`fatal: ${cause instanceof Error ? cause.stack ?? cause.message : String(cause)}\n`)
   process.exit(1)
 })

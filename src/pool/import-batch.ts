@@ -49,12 +49,12 @@ export async function importBatch (
   hooks: { onIssue?: (issue: ImportIssue) => void, onProgress?: (linesRead: number) => void } = {}
 ): Promise<ImportSummary> {
   return await sql.begin(async (tx) => {
-    const [sku] = await tx<{ currency: string }[]>`select currency from skus where sku = ${input.sku} for share`
+    const [sku] = await tx<{ currency: string }[]>`select currency from skus where sku = ${input.sku} for key share`
     if (!sku) throw new GatewayError('not_found', { detail: `no SKU ${input.sku}` })
     const batchId = newId('bat')
     await tx`
       insert into card_key_batches (id, sku, source, unit_cost, currency, expires_at, imported_by)
-      values (${batchId}, ${input.sku}, ${input.source}, ${input.unitCost}, ${sku.currency}, ${input.expiresAt}, ${input.actor.actorId})`
+      values (${batchId}, ${input.sku}, ${input.source}, ${input.unitCost}, ${sku.currency}, ${input.expiresAt?.toISOString() ?? null}, ${input.actor.actorId})`
 
     const summary: ImportSummary = { batchId, sku: input.sku, imported: 0, duplicates: 0, rejected: 0 }
     // Held until the chunk is flushed, so issues come out in line order.
@@ -68,22 +68,34 @@ export async function importBatch (
     let rows: EncryptedRow[] = []
     let lineOf = new Map<string, number>()
 
-    const flush = async (): Promise<void> => {
-      const inserted = await insertSealedKeys(tx, { id: batchId, sku: input.sku, expiresAt: input.expiresAt }, rows)
+    const store = async (chunk: { rows: EncryptedRow[], lineOf: Map<string, number>, issues: ImportIssue[], read: number }): Promise<void> => {
+      const inserted = await insertSealedKeys(tx, { id: batchId, sku: input.sku, expiresAt: input.expiresAt }, chunk.rows)
       summary.imported += inserted.size
-      const refused = rows.filter((r) => !inserted.has(r.fingerprint.toString('hex')))
+      const refused = chunk.rows.filter((r) => !inserted.has(r.fingerprint.toString('hex')))
       const holders = await batchesHolding(tx, refused.map((r) => r.fingerprint))
       for (const r of refused) {
         const fp = r.fingerprint.toString('hex')
-        const line = lineOf.get(fp) ?? 0
-        if (holders.get(fp) === batchId) issue(line, 'duplicate_in_batch', 'code appears earlier in this batch')
-        else issue(line, 'duplicate_in_pool', 'code is already in the pool')
+        const line = chunk.lineOf.get(fp) ?? 0
+        summary.duplicates++
+        chunk.issues.push(holders.get(fp) === batchId
+          ? { line, kind: 'duplicate_in_batch', reason: 'code appears earlier in this batch' }
+          : { line, kind: 'duplicate_in_pool', reason: 'code is already in the pool' })
       }
-      for (const found of pending.sort((a, b) => a.line - b.line)) hooks.onIssue?.(found)
-      pending = []
+      for (const found of chunk.issues.sort((a, b) => a.line - b.line)) hooks.onIssue?.(found)
+      hooks.onProgress?.(chunk.read)
+    }
+
+    // The next chunk is read and encrypted while the database stores the previous one.
+    let storing: Promise<void> = Promise.resolve()
+    const flush = async (): Promise<void> => {
+      const chunk = { rows, lineOf, issues: pending, read }
       rows = []
       lineOf = new Map()
-      hooks.onProgress?.(read)
+      pending = []
+      await storing
+      storing = store(chunk)
+      // Awaited at the next flush; this only stops an early failure from being reported as unhandled.
+      storing.catch(() => {})
     }
 
     for await (const item of lines) {
@@ -109,6 +121,7 @@ export async function importBatch (
       if (rows.length >= CHUNK || pending.length >= CHUNK) await flush()
     }
     await flush()
+    await storing
 
     await tx`
       update card_key_batches set imported = ${summary.imported}, duplicates = ${summary.duplicates}, rejected = ${summary.rejected}

@@ -1,11 +1,11 @@
-import { writeFile } from 'node:fs/promises'
+import { mkdir, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { and, count, eq, isNull, sql } from 'drizzle-orm'
+import { count, sql } from 'drizzle-orm'
 import type { Logger } from 'pino'
-import { issueAdminToken } from '../db/repositories/admin-tokens.js'
+import { hasActiveAdmin, issueAdminTokenInTx, systemActor } from '../db/repositories/admin-tokens.js'
 import { insertSku, replaceTierPrices, type SkuInput } from '../db/repositories/skus.js'
 import type { Db } from '../db/client.js'
-import { adminTokens, skus } from '../db/schema/index.js'
+import { skus } from '../db/schema/index.js'
 
 /** One demo SKU per category, so a newcomer can browse and price the catalog at once. */
 const DEMO_SKUS: (SkuInput & { price: number })[] = [
@@ -23,7 +23,7 @@ export const SANDBOX_TIER = 'standard'
  * processes start together: the advisory lock makes them take turns.
  */
 export async function seedSandbox (db: Db, dataDir: string, log: Logger): Promise<void> {
-  await db.transaction(async (tx) => {
+  const token = await db.transaction(async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(7316042520)`)
     const [catalog] = await tx.select({ n: count() }).from(skus)
     if (catalog?.n === 0) {
@@ -31,13 +31,15 @@ export async function seedSandbox (db: Db, dataDir: string, log: Logger): Promis
       await replaceTierPrices(tx, SANDBOX_TIER, DEMO_SKUS.map((s) => ({ sku: s.sku, price: s.price })))
       log.info({ skus: DEMO_SKUS.length, tier: SANDBOX_TIER }, 'sandbox: demo catalog seeded')
     }
-    const [admins] = await tx.select({ n: count() }).from(adminTokens)
-      .where(and(eq(adminTokens.role, 'admin'), isNull(adminTokens.revokedAt)))
-    if (admins?.n === 0) {
-      const { token } = await issueAdminToken(tx, { name: 'sandbox', role: 'admin', createdBy: null })
-      const file = join(resolve(dataDir), 'sandbox-admin-token')
-      await writeFile(file, token + '\n', { mode: 0o600 })
-      log.info({ file }, 'sandbox: admin token written to file')
-    }
+    if (await hasActiveAdmin(tx)) return undefined
+    const issued = await issueAdminTokenInTx(tx, { name: 'sandbox', role: 'admin', actor: systemActor('sandbox') })
+    if (!issued) throw new Error('sandbox admin token collided with an existing one')
+    return issued.token
   })
+  if (token === undefined) return
+  // Written after commit, so the file never names a token the database does not have.
+  await mkdir(dataDir, { recursive: true, mode: 0o700 })
+  const file = join(resolve(dataDir), 'sandbox-admin-token')
+  await writeFile(file, token + '\n', { mode: 0o600 })
+  log.info({ file }, 'sandbox: admin token written to file')
 }

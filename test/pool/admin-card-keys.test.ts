@@ -60,6 +60,34 @@ t.test('JSON import counts in-batch and cross-pool duplicates and rejects bad li
   t.same(past.json().errors.map((e: { path: string }) => e.path), ['body.expires_at'])
 })
 
+t.test('batches with an expiry: JSON and CSV, shown on every key', async (t) => {
+  const ta = await withSkus(t)
+  const expiresAt = new Date(Date.now() + 30 * 86_400_000).toISOString()
+  const json = await ta.app.inject({ method: 'POST', url: `/admin/v1/skus/${SKU}/card-keys`, headers: ta.auth('ops'), payload: { unit_cost: 1, expires_at: expiresAt, codes: [{ code: 'EXP-JSON-1' }] } })
+  t.equal(json.statusCode, 201, json.body)
+  const csv = await ta.app.inject({ method: 'POST', url: `/admin/v1/skus/${SKU}/card-keys?unit_cost=1&expires_at=${encodeURIComponent(expiresAt)}`, headers: { ...ta.auth('ops'), 'content-type': 'text/csv' }, payload: 'EXP-CSV-1\n' })
+  t.equal(csv.statusCode, 201, csv.body)
+  for (const code of ['EXP-JSON-1', 'EXP-CSV-1']) {
+    const found = await ta.app.inject({ method: 'POST', url: '/admin/v1/card-keys/lookup', headers: ta.auth('support'), payload: { code } })
+    t.equal(found.json().expires_at, expiresAt)
+  }
+  const [batch] = await ta.database.sql`select expires_at from card_key_batches where id = ${json.json().batch_id}`
+  t.equal(new Date(batch!.expires_at).toISOString(), expiresAt)
+})
+
+t.test('a SKU with prices or batches keeps its currency', async (t) => {
+  const ta = await withSkus(t)
+  const fields = { name: SKU, category: 'gift_card', delivery: 'card_key', recipient_type: 'none', face_value: 5000 }
+  const free = await ta.app.inject({ method: 'PUT', url: `/admin/v1/skus/${SKU}`, headers: ta.auth('ops'), payload: { ...fields, currency: 'USD' } })
+  t.equal(free.statusCode, 200, 'nothing is priced yet')
+  await ta.app.inject({ method: 'POST', url: `/admin/v1/skus/${SKU}/card-keys`, headers: ta.auth('ops'), payload: { unit_cost: 1, codes: [{ code: 'CUR-1' }] } })
+  const refused = await ta.app.inject({ method: 'PUT', url: `/admin/v1/skus/${SKU}`, headers: ta.auth('ops'), payload: { ...fields, currency: 'CNY' } })
+  t.equal(refused.statusCode, 409)
+  t.equal(refused.json().code, 'invalid_state')
+  const same = await ta.app.inject({ method: 'PUT', url: `/admin/v1/skus/${SKU}`, headers: ta.auth('ops'), payload: { ...fields, currency: 'USD', name: 'renamed' } })
+  t.equal(same.statusCode, 200, 'other fields still change')
+})
+
 t.test('CSV import: header, quoting, CRLF and bad lines reported by line', async (t) => {
   const ta = await withSkus(t)
   const csv = [

@@ -48,5 +48,4 @@ CREATE UNIQUE INDEX "card_keys_fingerprint_key" ON "card_keys" USING btree ("fin
 CREATE INDEX "card_keys_allocation_idx" ON "card_keys" USING btree ("sku","expires_at","id") WHERE status = 'available';--> statement-breakpoint
 CREATE INDEX "card_keys_sku_status_idx" ON "card_keys" USING btree ("sku","status");--> statement-breakpoint
 CREATE INDEX "card_keys_order_idx" ON "card_keys" USING btree ("order_id") WHERE order_id is not null;--> statement-breakpoint
-CREATE INDEX "card_keys_key_id_idx" ON "card_keys" USING btree ("key_id");--> statement-breakpoint
 ALTER TABLE "skus" ADD CONSTRAINT "skus_low_stock_threshold_nonnegative" CHECK ("skus"."low_stock_threshold" >= 0);

@@ -7,7 +7,7 @@ import { InsufficientStockError } from '../../domain/pool/errors.js'
 /*
  * The pool's hot paths (import, allocation) use postgres.js directly: they run millions of
  * rows or thousands of transactions a second, where drizzle's query building costs more
- * than the SQL (architecture.md). Everything here works inside the caller's transaction.
+ * than the SQL (architecture.md). Functions taking a transaction run inside the caller's.
  */
 
 export type Queryable = postgres.Sql | postgres.TransactionSql
@@ -85,7 +85,7 @@ export async function insertSealedKeys (tx: Queryable, batch: { id: string, sku:
   if (rows.length === 0) return new Set()
   const inserted = await tx<{ fingerprint: Buffer }[]>`
     insert into card_keys (id, batch_id, sku, key_id, code_ciphertext, pin_ciphertext, serial_ciphertext, fingerprint, expires_at)
-    select u.id, ${batch.id}, ${batch.sku}, u.key_id, u.code, u.pin, u.serial, u.fingerprint, coalesce(${batch.expiresAt}::timestamptz, 'infinity')
+    select u.id, ${batch.id}, ${batch.sku}, u.key_id, u.code, u.pin, u.serial, u.fingerprint, coalesce(${batch.expiresAt?.toISOString() ?? null}::timestamptz, 'infinity')
     from unnest(${rows.map((r) => r.id)}::text[], ${rows.map((r) => r.key_id)}::text[],
       ${rows.map((r) => hex(r.code_ciphertext))}::text[]::bytea[], ${rows.map((r) => hex(r.pin_ciphertext))}::text[]::bytea[],
       ${rows.map((r) => hex(r.serial_ciphertext))}::text[]::bytea[], ${rows.map((r) => hex(r.fingerprint))}::text[]::bytea[])
@@ -124,7 +124,7 @@ export async function allocateCardKeys (tx: postgres.TransactionSql, input: { sk
     from picked where k.id = picked.id
     returning k.id, k.key_id, k.code_ciphertext, k.pin_ciphertext, k.serial_ciphertext, k.expires_at`
   if (rows.length < input.quantity) throw new InsufficientStockError(input.sku, input.quantity, rows.length)
-  return rows.map((r) => ({
+  const keys = rows.map((r) => ({
     id: r.id,
     keyId: r.key_id,
     codeCiphertext: r.code_ciphertext,
@@ -132,6 +132,9 @@ export async function allocateCardKeys (tx: postgres.TransactionSql, input: { sk
     serialCiphertext: r.serial_ciphertext,
     expiresAt: toDate(r.expires_at)
   }))
+  // RETURNING has no order; deliver in the order the keys were picked.
+  const rank = (k: AllocatedCardKey) => k.expiresAt?.getTime() ?? Number.POSITIVE_INFINITY
+  return keys.sort((a, b) => rank(a) - rank(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
 }
 
 /** Sellable keys left, counted no further than `limit` (cheap enough for every sale). */

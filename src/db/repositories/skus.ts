@@ -30,6 +30,18 @@ export async function replaceSku (tx: Tx, sku: string, input: Omit<SkuInput, 'sk
   return row
 }
 
+export async function lockSku (tx: Tx, sku: string): Promise<Sku | undefined> {
+  const [row] = await tx.select().from(skus).where(eq(skus.sku, sku)).for('update')
+  return row
+}
+
+/** Amounts recorded in the SKU's currency (tier prices, batch costs) would change meaning with it. */
+export async function isPriced (tx: Tx, sku: string): Promise<boolean> {
+  const [row] = await tx.execute<{ priced: boolean }>(sql`
+    select exists (select 1 from tier_prices where sku = ${sku}) or exists (select 1 from card_key_batches where sku = ${sku}) as priced`)
+  return row?.priced === true
+}
+
 export async function setFulfilment (tx: Tx, sku: string, fulfilment: Fulfilment): Promise<Sku | undefined> {
   const [row] = await tx.update(skus).set({ fulfilment, updatedAt: sql`now()` }).where(eq(skus.sku, sku)).returning()
   return row

@@ -64,8 +64,6 @@ export const cardKeys = pgTable('card_keys', {
   index('card_keys_allocation_idx').on(t.sku, t.expiresAt, t.id).where(sql`status = 'available'`),
   index('card_keys_sku_status_idx').on(t.sku, t.status),
   index('card_keys_order_idx').on(t.orderId).where(sql`order_id is not null`),
-  // Rotation walks rows still under an old key id.
-  index('card_keys_key_id_idx').on(t.keyId),
   check('card_keys_sold_has_order', sql`(${t.status} in ('sold', 'redeemed')) <= (${t.orderId} is not null and ${t.soldAt} is not null)`),
   check('card_keys_available_is_untouched', sql`${t.status} <> 'available' or (${t.orderId} is null and ${t.soldAt} is null and ${t.revealedAt} is null and ${t.voidedAt} is null)`),
   check('card_keys_redeemed_has_time', sql`(${t.status} = 'redeemed') <= (${t.redeemedAt} is not null)`),

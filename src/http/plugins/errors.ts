@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod'
 import { catalogue, type ErrorCode } from '../../errors/catalogue.js'
-import { GatewayError, type FieldError } from '../../errors/gateway-error.js'
+import { GatewayError, loggableCause, type FieldError } from '../../errors/gateway-error.js'
 import type { Problem } from '../schemas/common.js'
 
 const FASTIFY_CODES: Record<string, ErrorCode> = {
@@ -65,7 +65,7 @@ export function registerErrorHandling (app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const error = toGatewayError(err)
     if (error.status >= 500) {
-      request.log.error({ err: error.cause ?? err, internal: error.internal, error_code: error.code }, 'request failed')
+      request.log.error({ err: loggableCause(error.cause ?? err), internal: error.internal, error_code: error.code }, 'request failed')
     } else {
       request.log.info({ error_code: error.code, internal: error.internal }, 'request refused')
     }

@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { issueAdminToken } from '../../../../db/repositories/admin-tokens.js'
-import { writeAudit } from '../../../../db/repositories/audit-log.js'
 import { auditActor } from '../../../plugins/admin-auth.js'
 import { CreateOperatorTokenBody, IssuedOperatorTokenSchema } from '../../../schemas/operator-tokens.js'
 import { presentOperatorToken } from './present.js'
@@ -18,13 +17,7 @@ export default async function createOperatorToken (app: FastifyInstance): Promis
       response: { 201: IssuedOperatorTokenSchema }
     }
   }, async (request, reply) => {
-    const issued = await app.deps.database.db.transaction(async (tx) => {
-      const result = await issueAdminToken(tx, { name: request.body.name, role: request.body.role, createdBy: request.operator?.id ?? null })
-      await writeAudit(tx, auditActor(request), {
-        action: 'operator_token.create', targetType: 'operator_token', targetId: result.row.id, details: { role: result.row.role }
-      })
-      return result
-    })
+    const issued = await issueAdminToken(app.deps.database.db, { name: request.body.name, role: request.body.role, actor: auditActor(request) })
     return reply.code(201).send({ ...presentOperatorToken(issued.row), token: issued.token })
   })
 }

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { writeAudit } from '../../../../db/repositories/audit-log.js'
-import { replaceSku } from '../../../../db/repositories/skus.js'
+import { isPriced, lockSku, replaceSku } from '../../../../db/repositories/skus.js'
 import { GatewayError } from '../../../../errors/gateway-error.js'
 import { auditActor } from '../../../plugins/admin-auth.js'
 import { ReplaceSkuBody, SkuParam, SkuSchema } from '../../../schemas/skus.js'
@@ -24,6 +24,13 @@ export default async function replaceSkuRoute (app: FastifyInstance): Promise<vo
     const b = request.body
     const sku = request.params.sku
     const row = await app.deps.database.db.transaction(async (tx) => {
+      const current = await lockSku(tx, sku)
+      if (!current) throw new GatewayError('not_found', { detail: `no SKU ${sku}` })
+      if (current.currency !== b.currency && await isPriced(tx, sku)) {
+        throw new GatewayError('invalid_state', {
+          detail: `SKU ${sku} has prices or card-key batches in ${current.currency}; create a new SKU for ${b.currency}`
+        })
+      }
       const updated = await replaceSku(tx, sku, {
         name: b.name, category: b.category, delivery: b.delivery, recipientType: b.recipient_type,
         faceValue: b.face_value, currency: b.currency, maxQuantity: b.max_quantity, status: b.status, lowStockThreshold: b.low_stock_threshold, fulfilment: b.fulfilment
