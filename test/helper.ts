@@ -106,6 +106,18 @@ export async function build (t: T, env: Record<string, string> = {}): Promise<Te
   return { app, config, database, databaseUrl, keyring, logs, tokens, auth: (role) => ({ authorization: `Bearer ${tokens[role]}` }) }
 }
 
+/** Runs one `entitlement-gateway` CLI command from source; resolves when it exits. */
+export async function runCli (args: string[], env: Record<string, string>): Promise<{ code: number | null, stdout: string, stderr: string }> {
+  return await new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(packageRoot, 'src/cli/main.ts'), ...args], { env: { PATH: process.env.PATH ?? '', ...env } })
+    let stdout = ''
+    let stderr = ''
+    child.stdout?.on('data', (d: Buffer) => { stdout += d.toString() })
+    child.stderr?.on('data', (d: Buffer) => { stderr += d.toString() })
+    child.on('exit', (code) => resolve({ code, stdout, stderr }))
+  })
+}
+
 export interface GatewayProcess {
   child: ChildProcess
   output (): string

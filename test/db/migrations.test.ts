@@ -1,5 +1,3 @@
-import { spawn } from 'node:child_process'
-import { join } from 'node:path'
 import { getTableName, is } from 'drizzle-orm'
 import { readMigrationFiles } from 'drizzle-orm/migrator'
 import { PgTable } from 'drizzle-orm/pg-core'
@@ -7,8 +5,8 @@ import postgres from 'postgres'
 import t from 'tap'
 import { migrateDatabase, migrationsApplied } from '../../src/db/migrate.js'
 import * as schema from '../../src/db/schema/index.js'
-import { migrationsFolder, packageRoot } from '../../src/paths.js'
-import { createTestDatabase, testEnv } from '../helper.js'
+import { migrationsFolder } from '../../src/paths.js'
+import { createTestDatabase, runCli, testEnv } from '../helper.js'
 
 const shipped = readMigrationFiles({ migrationsFolder }).length
 /** Every table the drizzle schema declares: the migrations must create exactly these. */
@@ -44,15 +42,10 @@ t.test('several migrators on one empty database take turns', async (t) => {
 
 t.test('two gateway processes migrating the same empty database at once', async (t) => {
   const url = await createTestDatabase(t)
-  const run = async (): Promise<{ code: number | null, out: string }> => await new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(packageRoot, 'src/cli/main.ts'), 'migrate'], {
-      env: { PATH: process.env.PATH ?? '', ...testEnv(url, { LOG_LEVEL: 'info' }) }
-    })
-    let out = ''
-    child.stdout.on('data', (d: Buffer) => { out += d.toString() })
-    child.stderr.on('data', (d: Buffer) => { out += d.toString() })
-    child.on('exit', (code) => resolve({ code, out }))
-  })
+  const run = async () => {
+    const r = await runCli(['migrate'], testEnv(url, { LOG_LEVEL: 'info' }))
+    return { code: r.code, out: r.stdout + r.stderr }
+  }
   const [a, b] = await Promise.all([run(), run()])
   t.equal(a?.code, 0, a?.out)
   t.equal(b?.code, 0, b?.out)

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -7,19 +6,7 @@ import t, { type Test } from 'tap'
 import { createKeyring, generateKeyMaterial } from '../../src/crypto/keyring.js'
 import { migrateDatabase } from '../../src/db/migrate.js'
 import { openCardKey } from '../../src/db/repositories/card-keys.js'
-import { packageRoot } from '../../src/paths.js'
-import { createTestDatabase, TEST_KEYS, testEnv } from '../helper.js'
-
-async function cli (args: string[], env: Record<string, string>): Promise<{ code: number | null, stdout: string, stderr: string }> {
-  return await new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(packageRoot, 'src/cli/main.ts'), ...args], { env: { PATH: process.env.PATH ?? '', ...env } })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
-    child.on('exit', (code) => resolve({ code, stdout, stderr }))
-  })
-}
+import { createTestDatabase, runCli, TEST_KEYS, testEnv } from '../helper.js'
 
 async function setup (t: Test): Promise<{ url: string, sql: postgres.Sql, dir: string }> {
   const url = await createTestDatabase(t)
@@ -40,7 +27,7 @@ t.test('keys import streams a CSV as one batch and reports refused lines by numb
   lines.push('CLI-CODE-17', '"broken', 'a,b,c,d', '', 'CLI-CODE-4999')
   await writeFile(join(dir, 'keys.csv'), lines.join('\n') + '\n')
   // A code already in the pool from another batch.
-  const first = await cli(['keys', 'import', '--sku', 'gc-cli', '--file', join(dir, 'keys.csv'), '--unit-cost', '450', '--report', join(dir, 'report.csv')], testEnv(url))
+  const first = await runCli(['keys', 'import', '--sku', 'gc-cli', '--file', join(dir, 'keys.csv'), '--unit-cost', '450', '--report', join(dir, 'report.csv')], testEnv(url))
   t.equal(first.code, 0, first.stderr)
   t.match(first.stdout, /^batch bat_\S+ sku gc-cli: imported 5000, duplicates 2, rejected 3 \(5005 lines in [\d.]+ s, \d+ codes\/s\)\n$/)
   t.match(first.stderr, /line 5002: duplicate_in_batch/)
@@ -52,7 +39,7 @@ t.test('keys import streams a CSV as one batch and reports refused lines by numb
     ['line,kind', '5002,duplicate_in_batch', '5003,rejected', '5004,rejected', '5005,rejected', '5006,duplicate_in_batch'])
 
   await writeFile(join(dir, 'again.csv'), 'NEW-CODE-1\nCLI-CODE-3\n')
-  const second = await cli(['keys', 'import', '--sku', 'gc-cli', '--file', join(dir, 'again.csv')], testEnv(url))
+  const second = await runCli(['keys', 'import', '--sku', 'gc-cli', '--file', join(dir, 'again.csv')], testEnv(url))
   t.match(second.stdout, /imported 1, duplicates 1, rejected 0/)
   t.match(second.stderr, /line 2: duplicate_in_pool/)
 
@@ -61,10 +48,10 @@ t.test('keys import streams a CSV as one batch and reports refused lines by numb
   const [audit] = await sql`select actor_id, action from audit_log where action = 'card_keys.import' limit 1`
   t.match(audit, { actor_id: /^cli:/ })
 
-  const bad = await cli(['keys', 'import', '--sku', 'gc-cli'], testEnv(url))
+  const bad = await runCli(['keys', 'import', '--sku', 'gc-cli'], testEnv(url))
   t.equal(bad.code, 64)
   t.match(bad.stderr, /--file is required/)
-  const unknownSku = await cli(['keys', 'import', '--sku', 'nope-nope', '--file', join(dir, 'again.csv')], testEnv(url))
+  const unknownSku = await runCli(['keys', 'import', '--sku', 'nope-nope', '--file', join(dir, 'again.csv')], testEnv(url))
   t.equal(unknownSku.code, 1)
   t.match(unknownSku.stderr, /no SKU nope-nope/)
 })
@@ -73,12 +60,12 @@ t.test('keys rotate re-encrypts every row under the new first key; every code st
   const { url, sql, dir } = await setup(t)
   const rows = Array.from({ length: 1234 }, (_, i) => `ROT-${i},${i % 2 === 0 ? `PIN-${i}` : ''},`)
   await writeFile(join(dir, 'rot.csv'), rows.join('\n') + '\n')
-  t.equal((await cli(['keys', 'import', '--sku', 'gc-cli', '--file', join(dir, 'rot.csv')], testEnv(url))).code, 0)
+  t.equal((await runCli(['keys', 'import', '--sku', 'gc-cli', '--file', join(dir, 'rot.csv')], testEnv(url))).code, 0)
 
   const fresh = generateKeyMaterial('k2')
   const rotated = `${fresh.encryptionKeys},${TEST_KEYS.encryptionKeys}`
   const env = testEnv(url, { ENCRYPTION_KEYS: rotated })
-  const res = await cli(['keys', 'rotate', '--batch-size', '100'], env)
+  const res = await runCli(['keys', 'rotate', '--batch-size', '100'], env)
   t.equal(res.code, 0, res.stderr)
   t.match(res.stdout, /rotated 1234 card keys to key k2; none left under other keys/)
   const [left] = await sql`select count(*)::int as n from card_keys where key_id <> 'k2'`
@@ -91,6 +78,6 @@ t.test('keys rotate re-encrypts every row under the new first key; every code st
   t.equal(new Set(opened.map((o) => o.code)).size, 1234)
   t.ok(opened.every((o) => /^ROT-\d+$/.test(o.code) && (o.pin === null || o.pin === `PIN-${o.code.slice(4)}`)), 'codes and PINs intact')
 
-  const again = await cli(['keys', 'rotate'], env)
+  const again = await runCli(['keys', 'rotate'], env)
   t.match(again.stdout, /rotated 0 card keys/, 'running it again finds nothing to do')
 })

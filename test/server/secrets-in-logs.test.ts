@@ -1,10 +1,7 @@
-import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { join } from 'node:path'
 import postgres from 'postgres'
 import t from 'tap'
-import { packageRoot } from '../../src/paths.js'
-import { build, createTestDatabase, spawnGateway, TEST_KEYS, testEnv } from '../helper.js'
+import { build, createTestDatabase, runCli, spawnGateway, TEST_KEYS, testEnv } from '../helper.js'
 
 const BOOTSTRAP = 'adm_' + 'S3cr3tBootstrap'.repeat(3)
 
@@ -56,16 +53,7 @@ t.test('the app logger redacts secrets handed to it by mistake', async (t) => {
 
 t.test('CLI admin create-token prints the token once and stores only its hash', async (t) => {
   const databaseUrl = await createTestDatabase(t)
-  const run = async (args: string[]): Promise<{ code: number | null, stdout: string, stderr: string }> => await new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(packageRoot, 'src/cli/main.ts'), ...args], {
-      env: { PATH: process.env.PATH ?? '', ...testEnv(databaseUrl, { LOG_LEVEL: 'info' }) }
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
-    child.on('exit', (code) => resolve({ code, stdout, stderr }))
-  })
+  const run = async (args: string[]) => await runCli(args, testEnv(databaseUrl, { LOG_LEVEL: 'info' }))
   const ok = await run(['admin', 'create-token', '--role', 'finance', '--name', 'carol'])
   t.equal(ok.code, 0, ok.stderr)
   const token = ok.stdout.trim()
