@@ -8,9 +8,10 @@ import { openCardKey } from '../../src/db/repositories/card-keys.js'
 import { CARD_KEY_STATUSES, CARD_KEY_TRANSITIONS, type CardKeyStatus } from '../../src/domain/pool/card-key.js'
 import { InsufficientStockError } from '../../src/domain/pool/errors.js'
 import { importBatch } from '../../src/pool/import-batch.js'
-import { sellCardKeys } from '../../src/pool/sell.js'
+import { reportLowStock, sellCardKeys } from '../../src/pool/sell.js'
+import { createLogger } from '../../src/observability/logger.js'
 import { packageRoot } from '../../src/paths.js'
-import { createTestDatabase, TEST_KEYS } from '../helper.js'
+import { createTestDatabase, LogCapture, TEST_KEYS } from '../helper.js'
 
 const keyring = createKeyring(TEST_KEYS.encryptionKeys, TEST_KEYS.fingerprintKey)
 const actor = { actorId: 'test', actorRole: 'admin' as const, requestId: 'test', ip: 'local' }
@@ -79,6 +80,14 @@ t.test('a sale that crosses the low-stock threshold says so once', async (t) => 
   }
   // 8 → 6 → 4 → 3 (crossed) → 2 → 1
   t.same(flags, [null, null, 3, null, null])
+
+  const logs = new LogCapture()
+  const log = createLogger('info', logs)
+  reportLowStock(log, null)
+  reportLowStock(log, { sku: 'gc-c', remaining: 3, threshold: 3 })
+  const lines = logs.text().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)
+  t.equal(lines.length, 1, 'one warning, for the crossing sale only')
+  t.match(lines[0], { level: 40, sku: 'gc-c', remaining: 3, threshold: 3, msg: 'card pool stock fell to its low-stock threshold' })
 })
 
 t.test('64 concurrent allocators in 3 processes sell every key exactly once, never more than the stock', async (t) => {
