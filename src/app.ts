@@ -12,6 +12,7 @@ import type { Database } from './db/client.js'
 import { GatewayError } from './errors/gateway-error.js'
 import { registerAdminAuth } from './http/plugins/admin-auth.js'
 import { registerErrorHandling } from './http/plugins/errors.js'
+import { registerResellerAuth } from './http/plugins/reseller-auth.js'
 import { registerHttpMetrics } from './http/plugins/observability.js'
 import { registerRoutes } from './http/routes/index.js'
 import { ProblemSchema } from './http/schemas/common.js'
@@ -88,6 +89,7 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   registerErrorHandling(app)
   registerHttpMetrics(app)
   registerAdminAuth(app)
+  await registerResellerAuth(app)
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -100,11 +102,17 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
       },
       tags: [
         { name: 'operations', description: 'Health, readiness and metrics' },
+        { name: 'reseller', description: 'Reseller API: `authorization: Bearer sk_…` or a signed request (x-egw-key, x-egw-timestamp, x-egw-nonce, x-egw-signature)' },
         { name: 'admin', description: 'Operator API (`authorization: Bearer adm_…`)' }
       ],
       components: {
         securitySchemes: {
-          operatorToken: { type: 'http', scheme: 'bearer', description: 'Operator token `adm_…`' }
+          operatorToken: { type: 'http', scheme: 'bearer', description: 'Operator token `adm_…`' },
+          bearer: { type: 'http', scheme: 'bearer', description: 'Reseller API secret `sk_…` (unless the account is signature_only)' },
+          signature: {
+            type: 'apiKey', in: 'header', name: 'x-egw-signature',
+            description: 'v1=hex(HMAC-SHA256(secret, METHOD\\nPATH_WITH_QUERY\\nTIMESTAMP\\nNONCE\\nhex(SHA-256(body)))) with x-egw-key, x-egw-timestamp and x-egw-nonce'
+          }
         }
       }
     },

@@ -56,6 +56,9 @@ const EnvSchema = z.object({
   REQUEST_TIMEOUT_MS: int(1000, 600_000).default(30_000),
   KEEP_ALIVE_TIMEOUT_MS: int(1000, 600_000).default(72_000),
   SHUTDOWN_TIMEOUT_MS: int(1000, 600_000).default(25_000),
+  RATE_LIMIT_WINDOW_MS: int(100, 3_600_000).default(60_000),
+  UNAUTHENTICATED_RATE_LIMIT: int(1, 1_000_000).default(120),
+  NONCE_CLEANUP_INTERVAL_MS: int(100, 3_600_000).default(60_000),
   TRUST_PROXY: z.string().transform((v, ctx) => {
     const parsed = parseTrustProxy(v)
     if (parsed === undefined) {
@@ -93,6 +96,11 @@ export interface Config {
   requestTimeoutMs: number
   keepAliveTimeoutMs: number
   shutdownTimeoutMs: number
+  /** Window of per-reseller limits (rate_limit_per_minute counts within it); shorter only in tests. */
+  rateLimitWindowMs: number
+  /** Requests per window from one IP that fail reseller authentication. */
+  unauthenticatedRateLimit: number
+  nonceCleanupIntervalMs: number
   /** Which proxies' X-Forwarded-For to believe (client IPs in the audit log depend on it). */
   trustProxy: boolean | number | string[]
 }
@@ -159,6 +167,9 @@ export function loadConfig (rawEnv: Record<string, string | undefined> = process
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
     keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    rateLimitWindowMs: e.RATE_LIMIT_WINDOW_MS,
+    unauthenticatedRateLimit: e.UNAUTHENTICATED_RATE_LIMIT,
+    nonceCleanupIntervalMs: e.NONCE_CLEANUP_INTERVAL_MS,
     trustProxy: e.TRUST_PROXY ?? false
   }
 }

@@ -7,8 +7,10 @@ import { createDatabase, type Database } from './db/client.js'
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded.js'
 import { migrateDatabase } from './db/migrate.js'
 import { bootstrapAdminToken } from './db/repositories/admin-tokens.js'
+import { deleteExpiredNonces } from './db/repositories/resellers.js'
 import { createMetrics } from './observability/metrics.js'
 import { seedSandbox } from './sandbox/seed.js'
+import { startPeriodic } from './workers/periodic.js'
 
 export interface DatabaseHandle {
   url: string
@@ -64,12 +66,16 @@ export async function startGateway (config: Config, logger: Logger): Promise<Run
       throw err
     }
     const db = database
+    const workers = config.workers
+      ? [startPeriodic('nonce-cleanup', config.nonceCleanupIntervalMs, async () => await deleteExpiredNonces(db.sql), logger)]
+      : []
     let stopping: Promise<void> | undefined
     const stop = async (): Promise<void> => {
       stopping ??= (async () => {
         app.draining = true
         try {
           await app.close()
+          await Promise.all(workers.map(async (w) => await w.stop()))
         } finally {
           try {
             await db.close()

@@ -15,13 +15,12 @@ export interface Sale {
 
 /**
  * Sells `quantity` keys to an order inside the caller's transaction and tells whether the
- * sale crossed the SKU's low-stock threshold. The caller reports it after commit, so a
+ * sale crossed the SKU's low-stock threshold (which the caller read with the SKU). The caller reports it after commit, so a
  * rolled-back sale never raises an alert.
  */
-export async function sellCardKeys (tx: postgres.TransactionSql, input: { sku: string, quantity: number, orderId: string }): Promise<Sale> {
+export async function sellCardKeys (tx: postgres.TransactionSql, input: { sku: string, quantity: number, orderId: string, lowStockThreshold: number | null }): Promise<Sale> {
   const keys = await allocateCardKeys(tx, input)
-  const [row] = await tx<{ threshold: number | null }[]>`select low_stock_threshold as threshold from skus where sku = ${input.sku}`
-  const threshold = row?.threshold ?? null
+  const threshold = input.lowStockThreshold
   if (threshold === null) return { keys, lowStock: null }
   // Counting stops at threshold + 1: the check costs the same with ten keys or ten million.
   const remaining = await availableUpTo(tx, input.sku, threshold + 1)

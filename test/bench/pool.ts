@@ -67,7 +67,7 @@ export async function poolScenario (ctx: BenchContext): Promise<Figure[]> {
     const results: Figure[] = [figure('pool', 'import via CLI (whole process)', importRate, 'codes/s', 'COPY of the same CSV', copyRate)]
     let order = 0
     const sell = async (): Promise<void> => {
-      await sql.begin(async (tx) => { await sellCardKeys(tx, { sku: 'bench-card', quantity: 1, orderId: `ord_bench_${order++}` }) })
+      await sql.begin(async (tx) => { await sellCardKeys(tx, { sku: 'bench-card', quantity: 1, orderId: `ord_bench_${order++}`, lowStockThreshold: null }) })
     }
     const empty = async (): Promise<void> => { await sql.begin(async (tx) => { await tx`select 1` }) }
     for (const concurrency of [1, 64]) {

@@ -38,21 +38,21 @@ t.test('sells soonest-expiring then oldest keys, never expired ones, all or noth
   // Expire the last batch as if its date had passed.
   await sql`update card_keys set expires_at = now() - interval '1 second' where batch_id = ${gone.batchId}`
 
-  const first = await sql.begin(async (tx) => await sellCardKeys(tx, { sku: 'gc-a', quantity: 3, orderId: 'ord_1' }))
+  const first = await sql.begin(async (tx) => await sellCardKeys(tx, { sku: 'gc-a', quantity: 3, orderId: 'ord_1', lowStockThreshold: null }))
   const firstCodes = first.keys.map((k) => openCardKey(keyring, k).code)
   t.same(firstCodes.slice(0, 2).sort(), ['SOON-000000', 'SOON-000001'], 'soonest-expiring first')
   t.ok(first.keys[0]?.expiresAt instanceof Date)
   t.equal(first.keys[2]?.expiresAt, null)
 
-  const short = sql.begin(async (tx) => await sellCardKeys(tx, { sku: 'gc-a', quantity: 3, orderId: 'ord_2' }))
+  const short = sql.begin(async (tx) => await sellCardKeys(tx, { sku: 'gc-a', quantity: 3, orderId: 'ord_2', lowStockThreshold: null }))
   await t.rejects(short, InsufficientStockError, 'two sellable keys cannot fill an order of three')
   const [counts] = await sql`select count(*) filter (where status = 'sold')::int as sold, count(*) filter (where status = 'available')::int as available from card_keys`
   t.same(counts, { sold: 3, available: 6 }, 'the failed order sold nothing')
 
   t.equal(firstCodes[2], 'NEVER-000000', 'the oldest of equal expiry first')
-  const rest = await sql.begin(async (tx) => await sellCardKeys(tx, { sku: 'gc-a', quantity: 2, orderId: 'ord_3' }))
+  const rest = await sql.begin(async (tx) => await sellCardKeys(tx, { sku: 'gc-a', quantity: 2, orderId: 'ord_3', lowStockThreshold: null }))
   t.same(rest.keys.map((k) => openCardKey(keyring, k).code), ['NEVER-000001', 'NEVER-000002'])
-  await t.rejects(sql.begin(async (tx) => await sellCardKeys(tx, { sku: 'gc-a', quantity: 1, orderId: 'ord_4' })), InsufficientStockError, 'expired keys are never sold')
+  await t.rejects(sql.begin(async (tx) => await sellCardKeys(tx, { sku: 'gc-a', quantity: 1, orderId: 'ord_4', lowStockThreshold: null })), InsufficientStockError, 'expired keys are never sold')
   const [expired] = await sql`select count(*)::int as n from card_keys where batch_id = ${gone.batchId} and status = 'available'`
   t.equal(expired?.n, 4)
   t.ok(late.imported === 3 && soon.imported === 2)
@@ -61,7 +61,7 @@ t.test('sells soonest-expiring then oldest keys, never expired ones, all or noth
 t.test('the schema refuses to put a key back on sale or sell it to a second order', async (t) => {
   const { sql } = await setup(t, ['gc-b'])
   await importBatch(sql, keyring, { sku: 'gc-b', unitCost: 1, expiresAt: null, source: null, actor }, codes('B', 1))
-  const [key] = await sql.begin(async (tx) => (await sellCardKeys(tx, { sku: 'gc-b', quantity: 1, orderId: 'ord_x' })).keys)
+  const [key] = await sql.begin(async (tx) => (await sellCardKeys(tx, { sku: 'gc-b', quantity: 1, orderId: 'ord_x', lowStockThreshold: null })).keys)
   await t.rejects(sql`update card_keys set status = 'available', order_id = null, sold_at = null where id = ${key!.id}`, /is not allowed/)
   await t.rejects(sql`update card_keys set order_id = 'ord_y' where id = ${key!.id}`, /already sold to another order/)
   await t.rejects(sql`insert into card_keys (id, batch_id, sku, key_id, code_ciphertext, fingerprint, expires_at)
@@ -75,7 +75,7 @@ t.test('a sale that crosses the low-stock threshold says so once', async (t) => 
   await importBatch(sql, keyring, { sku: 'gc-c', unitCost: 1, expiresAt: null, source: null, actor }, codes('C', 8))
   const flags: (number | null)[] = []
   for (const quantity of [2, 2, 1, 1, 1]) {
-    const sale = await sql.begin(async (tx) => await sellCardKeys(tx, { sku: 'gc-c', quantity, orderId: `ord_c${flags.length}` }))
+    const sale = await sql.begin(async (tx) => await sellCardKeys(tx, { sku: 'gc-c', quantity, orderId: `ord_c${flags.length}`, lowStockThreshold: 3 }))
     flags.push(sale.lowStock?.remaining ?? null)
   }
   // 8 → 6 → 4 → 3 (crossed) → 2 → 1

@@ -16,10 +16,32 @@ import replaceSku from './admin/skus/replace-sku.js'
 import getTierPrices from './admin/tiers/get-tier-prices.js'
 import putTierPrices from './admin/tiers/put-tier-prices.js'
 import health from './health.js'
+import adminOrders from './admin/orders/admin-orders.js'
+import apiKeys from './admin/resellers/api-keys.js'
+import createReseller from './admin/resellers/create-reseller.js'
+import getReseller from './admin/resellers/get-reseller.js'
+import listResellers from './admin/resellers/list-resellers.js'
+import resellerMoney from './admin/resellers/money.js'
+import patchReseller from './admin/resellers/patch-reseller.js'
+import getBalance from './v1/balance/get-balance.js'
+import listLedger from './v1/balance/list-ledger.js'
+import createOrder from './v1/orders/create-order.js'
+import getOrder from './v1/orders/get-order.js'
+import listOrders from './v1/orders/list-orders.js'
+import getProduct from './v1/products/get-product.js'
+import listProducts from './v1/products/list-products.js'
 
 /** The table of contents of the API: every route, registered explicitly and in order. */
 export async function registerRoutes (app: FastifyInstance): Promise<void> {
   await app.register(health)
+
+  await app.register(listProducts)
+  await app.register(getProduct)
+  await app.register(createOrder)
+  await app.register(getOrder)
+  await app.register(listOrders)
+  await app.register(getBalance)
+  await app.register(listLedger)
 
   await app.register(createSku)
   await app.register(listSkus)
@@ -38,5 +60,13 @@ export async function registerRoutes (app: FastifyInstance): Promise<void> {
   await app.register(createOperatorToken)
   await app.register(listOperatorTokens)
   await app.register(revokeOperatorToken)
+  await app.register(createReseller)
+  await app.register(listResellers)
+  await app.register(getReseller)
+  await app.register(patchReseller)
+  await app.register(apiKeys)
+  await app.register(resellerMoney)
+  await app.register(adminOrders)
+
   await app.register(auditLog)
 }

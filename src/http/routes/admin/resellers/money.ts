@@ -1,0 +1,91 @@
+import type { FastifyInstance } from 'fastify'
+import type { ZodTypeProvider } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { adjustBalance, getResellerPrices, ledgerMismatches, replaceResellerPrices, resellerExists } from '../../../../db/repositories/resellers.js'
+import { GatewayError } from '../../../../errors/gateway-error.js'
+import { auditActor } from '../../../plugins/admin-auth.js'
+import { BalanceAdjustmentBody, LedgerEntrySchema, ResellerIdParam, ResellerPricesBody, ResellerPricesSchema } from '../../../schemas/resellers.js'
+import { existingSkus } from '../../../../db/repositories/skus.js'
+import { presentLedgerEntry } from './present.js'
+
+export default async function moneyRoutes (app: FastifyInstance): Promise<void> {
+  const r = app.withTypeProvider<ZodTypeProvider>()
+  const { db } = app.deps.database
+
+  r.post('/admin/v1/resellers/:id/balance-adjustments', {
+    config: { roles: ['finance'] },
+    schema: {
+      operationId: 'admin.resellers.balance_adjustments.create',
+      tags: ['admin'],
+      summary: 'Top up (positive) or correct (negative) a balance: one ledger entry',
+      security: [{ operatorToken: [] }],
+      params: ResellerIdParam,
+      body: BalanceAdjustmentBody,
+      response: { 201: LedgerEntrySchema }
+    }
+  }, async (request, reply) => {
+    const result = await adjustBalance(db, request.params.id, request.body.amount, request.body.reason, auditActor(request))
+    if (result === 'not_found') throw new GatewayError('not_found', { detail: `no reseller ${request.params.id}` })
+    if (result === 'below_limit') throw new GatewayError('insufficient_balance', { detail: 'the correction would take the balance below its credit limit' })
+    return reply.code(201).send(presentLedgerEntry(result.entry))
+  })
+
+  const pricesResponse = async (id: string) => ({
+    reseller_id: id,
+    prices: (await getResellerPrices(db, id)).map((p) => ({ sku: p.sku, price: p.price, updated_at: p.updatedAt.toISOString() }))
+  })
+
+  r.put('/admin/v1/resellers/:id/prices', {
+    config: { roles: ['finance'] },
+    schema: {
+      operationId: 'admin.resellers.prices.put',
+      tags: ['admin'],
+      summary: 'Replace a reseller\'s price overrides (they beat its tier\'s prices)',
+      security: [{ operatorToken: [] }],
+      params: ResellerIdParam,
+      body: ResellerPricesBody,
+      response: { 200: ResellerPricesSchema }
+    }
+  }, async (request) => {
+    if (!await resellerExists(db, request.params.id)) throw new GatewayError('not_found', { detail: `no reseller ${request.params.id}` })
+    const known = await db.transaction(async (tx) => await existingSkus(tx, request.body.map((p) => p.sku)))
+    const errors = request.body.flatMap((p, i) => known.has(p.sku) ? [] : [{ path: `body.${i}.sku`, message: `unknown SKU ${p.sku}` }])
+    if (errors.length > 0) throw new GatewayError('invalid_request', { detail: `${errors.length} unknown SKU(s)`, errors })
+    await replaceResellerPrices(db, request.params.id, request.body, auditActor(request))
+    return await pricesResponse(request.params.id)
+  })
+
+  r.get('/admin/v1/resellers/:id/prices', {
+    config: { roles: ['finance', 'support'] },
+    schema: {
+      operationId: 'admin.resellers.prices.get',
+      tags: ['admin'],
+      summary: 'A reseller\'s price overrides',
+      security: [{ operatorToken: [] }],
+      params: ResellerIdParam,
+      response: { 200: ResellerPricesSchema }
+    }
+  }, async (request) => {
+    if (!await resellerExists(db, request.params.id)) throw new GatewayError('not_found', { detail: `no reseller ${request.params.id}` })
+    return await pricesResponse(request.params.id)
+  })
+
+  r.get('/admin/v1/reconciliation/balances', {
+    config: { roles: ['finance'] },
+    schema: {
+      operationId: 'admin.reconciliation.balances',
+      tags: ['admin'],
+      summary: 'Check that every balance equals the sum of its ledger',
+      security: [{ operatorToken: [] }],
+      response: {
+        200: z.object({
+          ok: z.boolean(),
+          mismatches: z.array(z.object({ reseller_id: z.string(), balance: z.number().int(), ledger_sum: z.number().int() }))
+        })
+      }
+    }
+  }, async () => {
+    const mismatches = await ledgerMismatches(db)
+    return { ok: mismatches.length === 0, mismatches: mismatches.map((m) => ({ reseller_id: m.resellerId, balance: m.balance, ledger_sum: m.ledgerSum })) }
+  })
+}

@@ -1,0 +1,78 @@
+import { z } from 'zod'
+import { CATEGORIES, DELIVERIES, RECIPIENT_TYPES } from '../../domain/catalog.js'
+import { Timestamp } from './common.js'
+import { MinorUnits } from './skus.js'
+
+export const ClientOrderId = z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, 'expected 1..64 characters of [A-Za-z0-9._:-]')
+
+export const ProductSchema = z.object({
+  sku: z.string(),
+  name: z.string(),
+  category: z.enum(CATEGORIES),
+  delivery: z.enum(DELIVERIES),
+  recipient_type: z.enum(RECIPIENT_TYPES),
+  face_value: z.number().int(),
+  price: z.number().int().describe('What this reseller pays per unit, minor units'),
+  currency: z.string(),
+  max_quantity: z.number().int(),
+  available: z.boolean().describe('Whether an order can be fulfilled now')
+}).meta({ id: 'Product' })
+
+export const CreateOrderBody = z.object({
+  client_order_id: ClientOrderId.describe('Your id for the order; retries with the same id and body return the same order'),
+  sku: z.string().min(1).max(64),
+  quantity: z.number().int().min(1).max(100).default(1),
+  recipient: z.record(z.string(), z.string().max(128)).default({})
+    .describe('`{account}`, `{phone}` (E.164), `{account, server}`, or `{}` for card keys'),
+  max_unit_price: MinorUnits.optional().describe('Refuse the order (409 price_changed) if the unit price is higher'),
+  callback_url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).max(2048).optional()
+}).meta({ id: 'CreateOrder' })
+
+export const DeliverySchema = z.object({
+  type: z.literal('card_key'),
+  code: z.string().optional(),
+  pin: z.string().nullable().optional(),
+  serial: z.string().nullable().optional(),
+  expires_at: Timestamp.nullable()
+})
+
+export const OrderSchema = z.object({
+  id: z.string(),
+  client_order_id: z.string(),
+  sku: z.string(),
+  quantity: z.number().int(),
+  recipient: z.record(z.string(), z.string()),
+  unit_price: z.number().int(),
+  amount: z.number().int(),
+  currency: z.string(),
+  status: z.enum(['processing', 'succeeded', 'failed', 'pending_review']),
+  failure: z.object({ code: z.string(), message: z.string() }).nullable(),
+  deliveries: z.array(DeliverySchema),
+  created_at: Timestamp,
+  completed_at: Timestamp.nullable()
+}).meta({ id: 'Order' })
+
+export const AdminOrderSchema = OrderSchema.omit({ deliveries: true }).extend({
+  reseller_id: z.string(),
+  deliveries: z.array(z.object({ type: z.literal('card_key'), card_key_id: z.string(), expires_at: Timestamp.nullable() }))
+    .describe('Codes are not shown here; reveal a key through the audited card-key endpoint'),
+  attempts: z.array(z.object({ supplier: z.string(), outcome: z.string(), latency_ms: z.number().int() }))
+    .describe('Supplier attempts (the supplier engine arrives in a later release)'),
+  cost: z.number().int().describe('What fulfilment cost us: pool batch costs, minor units')
+}).meta({ id: 'AdminOrder' })
+
+export const OrderIdParam = z.object({ id: z.string().regex(/^ord_[0-9a-z]{26}$/, 'expected an order id (ord_…)') })
+
+export const OrderListQuery = z.object({
+  client_order_id: ClientOrderId.optional(),
+  status: z.enum(['processing', 'succeeded', 'failed', 'pending_review']).optional(),
+  sku: z.string().max(64).optional(),
+  created_from: z.iso.datetime({ offset: true }).optional(),
+  created_to: z.iso.datetime({ offset: true }).optional()
+})
+
+export const BalanceSchema = z.object({
+  available: z.number().int().describe('Balance in minor units (negative when using credit)'),
+  credit_limit: z.number().int(),
+  currency: z.string()
+}).meta({ id: 'Balance' })
