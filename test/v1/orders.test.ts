@@ -34,3 +34,102 @@ t.test('an order is fulfilled from the pool: debit, keys, ledger, all at once', 
   t.equal(listed.json().data[0].id, order.id)
   t.same(listed.json().data[0].deliveries, [], 'lists leave codes out')
 })
+
+t.test('refusals charge nothing: balance, price guard, stock, recipient, visibility', async (t) => {
+  const ta = await build(t)
+  await cardSku(ta, 'gc-cheap', 1000, 2)
+  await cardSku(ta, 'gc-empty', 500, 0)
+  const direct = await ta.app.inject({
+    method: 'POST', url: '/admin/v1/skus', headers: ta.auth('ops'),
+    payload: { sku: 'video-1m', name: 'Video 1m', category: 'video', delivery: 'direct_recharge', recipient_type: 'account', face_value: 3000, currency: 'CNY', fulfilment: { card_pool: 'fallback' } }
+  })
+  t.equal(direct.statusCode, 201)
+  await ta.app.inject({ method: 'PUT', url: '/admin/v1/tiers/standard/prices', headers: ta.auth('finance'), payload: [{ sku: 'gc-cheap', price: 1000 }, { sku: 'gc-empty', price: 500 }, { sku: 'video-1m', price: 2650 }] })
+  const rsl = await createReseller(ta, { credit_limit: 500 }, 1000)
+  const order = async (payload: Record<string, unknown>) => await ta.app.inject({ method: 'POST', url: '/v1/orders', headers: rsl.bearer, payload })
+
+  const poor = await order({ client_order_id: 'P-1', sku: 'gc-cheap', quantity: 2 })
+  t.equal(poor.statusCode, 402)
+  t.equal(poor.json().code, 'insufficient_balance')
+  const guard = await order({ client_order_id: 'P-2', sku: 'gc-cheap', max_unit_price: 999 })
+  t.equal(guard.statusCode, 409)
+  t.equal(guard.json().code, 'price_changed')
+  const empty = await order({ client_order_id: 'P-3', sku: 'gc-empty' })
+  t.equal(empty.statusCode, 409)
+  t.equal(empty.json().code, 'sku_unavailable')
+  const recipient = await order({ client_order_id: 'P-4', sku: 'video-1m', recipient: { phone: '+8613800138000' } })
+  t.equal(recipient.statusCode, 422)
+  t.equal(recipient.json().code, 'recipient_invalid')
+  t.same(recipient.json().errors.map((e: { path: string }) => e.path).sort(), ['body.recipient.account', 'body.recipient.phone'])
+  const tooMany = await order({ client_order_id: 'P-5', sku: 'video-1m', quantity: 2, recipient: { account: 'u1' } })
+  t.equal(tooMany.statusCode, 400)
+  const invisible = await order({ client_order_id: 'P-6', sku: 'gc-nowhere' })
+  t.equal(invisible.statusCode, 404)
+
+  const balance = await ta.app.inject({ method: 'GET', url: '/v1/balance', headers: rsl.bearer })
+  t.equal(balance.json().available, 1000, 'nothing was charged')
+  const orders = await ta.app.inject({ method: 'GET', url: '/v1/orders', headers: rsl.bearer })
+  t.same(orders.json().data, [], 'no order rows were left behind')
+
+  // The refused client_order_id can be used once the reason is gone.
+  const credit = await order({ client_order_id: 'P-1', sku: 'gc-cheap', quantity: 1 })
+  t.equal(credit.statusCode, 201, 'a refused id can be reused')
+  const onCredit = await order({ client_order_id: 'P-7', sku: 'gc-cheap', quantity: 1 })
+  t.equal(onCredit.statusCode, 402, '0 + 500 credit < 1000')
+  await ta.app.inject({ method: 'POST', url: `/admin/v1/resellers/${rsl.id}/balance-adjustments`, headers: ta.auth('finance'), payload: { amount: 500, reason: 'top-up' } })
+  const credited = await order({ client_order_id: 'P-7', sku: 'gc-cheap', quantity: 1 })
+  t.equal(credited.statusCode, 201, 'spends into the credit limit')
+  t.equal((await ta.app.inject({ method: 'GET', url: '/v1/balance', headers: rsl.bearer })).json().available, -500)
+  const [row] = await ta.database.sql`select balance + credit_limit as headroom from reseller_balances where reseller_id = ${rsl.id}`
+  t.equal(Number(row?.headroom), 0)
+})
+
+t.test('catalog per reseller: prices from tier or override; unpriced SKUs are invisible', async (t) => {
+  const ta = await build(t)
+  await cardSku(ta, 'gc-a', 1000, 1)
+  await cardSku(ta, 'gc-b', 2000, 0)
+  await ta.app.inject({ method: 'POST', url: '/admin/v1/skus', headers: ta.auth('ops'), payload: { sku: 'gc-hidden', name: 'h', category: 'gift_card', delivery: 'card_key', recipient_type: 'none', face_value: 1, currency: 'CNY' } })
+  const std = await createReseller(ta)
+  const vip = await createReseller(ta, { tier: 'gold' })
+  await ta.app.inject({ method: 'PUT', url: '/admin/v1/tiers/gold/prices', headers: ta.auth('finance'), payload: [{ sku: 'gc-a', price: 900 }] })
+  const override = await ta.app.inject({ method: 'PUT', url: `/admin/v1/resellers/${vip.id}/prices`, headers: ta.auth('finance'), payload: [{ sku: 'gc-b', price: 1500 }, { sku: 'gc-hidden', price: 1 }] })
+  t.equal(override.statusCode, 200)
+
+  const list = async (r: typeof std) => (await ta.app.inject({ method: 'GET', url: '/v1/products', headers: r.bearer })).json().data.map((p: { sku: string, price: number, available: boolean }) => [p.sku, p.price, p.available])
+  t.same(await list(std), [['gc-a', 1000, true], ['gc-b', 2000, false]])
+  t.same(await list(vip), [['gc-a', 900, true], ['gc-b', 1500, false], ['gc-hidden', 1, false]])
+  const one = await ta.app.inject({ method: 'GET', url: '/v1/products/gc-hidden', headers: std.bearer })
+  t.equal(one.statusCode, 404, 'invisible without a price')
+  const product = await ta.app.inject({ method: 'GET', url: '/v1/products/gc-a', headers: vip.bearer })
+  t.match(product.json(), { sku: 'gc-a', price: 900, currency: 'CNY', category: 'gift_card', delivery: 'card_key', recipient_type: 'none', available: true })
+})
+
+t.test('20 concurrent duplicates make one order and one debit', async (t) => {
+  const ta = await build(t)
+  await cardSku(ta, 'gc-dup', 100, 10)
+  const rsl = await createReseller(ta, {}, 10_000)
+  const results = await Promise.all(Array.from({ length: 20 }, async () =>
+    await ta.app.inject({ method: 'POST', url: '/v1/orders', headers: rsl.bearer, payload: { client_order_id: 'DUP-1', sku: 'gc-dup', quantity: 2 } })))
+  const statuses = results.map((r) => r.statusCode).sort()
+  t.same(statuses, [200, ...Array(18).fill(200), 201].sort(), 'one 201, the rest 200')
+  t.equal(new Set(results.map((r) => r.json().id)).size, 1, 'one order')
+  t.equal(new Set(results.map((r) => JSON.stringify(r.json().deliveries))).size, 1, 'the same codes every time')
+  const [ledger] = await ta.database.sql`select count(*)::int as n, sum(amount)::int as total from ledger_entries where reseller_id = ${rsl.id} and kind = 'order_debit'`
+  t.same(ledger, { n: 1, total: -200 })
+  const [sold] = await ta.database.sql`select count(*)::int as n from card_keys where status = 'sold'`
+  t.equal(sold?.n, 2)
+})
+
+t.test('balances reconcile with their ledgers, and a corrupted row is reported', async (t) => {
+  const ta = await build(t)
+  await cardSku(ta, 'gc-rec', 100, 3)
+  const a = await createReseller(ta, {}, 1000)
+  await createReseller(ta, {}, 500)
+  await ta.app.inject({ method: 'POST', url: '/v1/orders', headers: a.bearer, payload: { client_order_id: 'R-1', sku: 'gc-rec' } })
+  const ok = await ta.app.inject({ method: 'GET', url: '/admin/v1/reconciliation/balances', headers: ta.auth('finance') })
+  t.same(ok.json(), { ok: true, mismatches: [] })
+  await ta.database.sql`update ledger_entries set amount = amount - 1 where id = (select max(id) from ledger_entries)`
+  const bad = await ta.app.inject({ method: 'GET', url: '/admin/v1/reconciliation/balances', headers: ta.auth('finance') })
+  t.equal(bad.json().ok, false)
+  t.equal(bad.json().mismatches.length, 1)
+})
