@@ -23,6 +23,10 @@ declare module 'fastify' {
     reseller: AuthenticatedReseller | null
     rawBody: Buffer | undefined
   }
+  interface FastifyInstance {
+    /** Every reseller route as registered (for the authorization tests and docs). */
+    resellerRoutes: { method: string, url: string }[]
+  }
 }
 
 /** ±300 s, as api.md says; nonces are kept a little longer than the window they guard. */
@@ -130,10 +134,11 @@ export async function registerResellerAuth (app: FastifyInstance): Promise<void>
     }
   }
 
+  app.decorate('resellerRoutes', [])
   app.addHook('onRoute', (route) => {
-    if (route.url.startsWith('/v1/') && !route.config?.reseller) {
-      throw new Error(`reseller route ${String(route.method)} ${route.url} does not declare config.reseller`)
-    }
+    if (!route.url.startsWith('/v1/')) return
+    if (!route.config?.reseller) throw new Error(`reseller route ${String(route.method)} ${route.url} does not declare config.reseller`)
+    for (const method of [route.method].flat()) if (method !== 'HEAD') app.resellerRoutes.push({ method, url: route.url })
   })
 
   app.addHook('preValidation', async (request, reply) => {
