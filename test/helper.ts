@@ -85,8 +85,8 @@ export interface TestApp {
 }
 
 /** A migrated database and an app on it, with captured logs; closed at teardown. */
-export async function build (t: T, env: Record<string, string> = {}): Promise<TestApp> {
-  const databaseUrl = await createTestDatabase(t)
+export async function build (t: T, env: Record<string, string> = {}, options: { databaseUrl?: string } = {}): Promise<TestApp> {
+  const databaseUrl = options.databaseUrl ?? await createTestDatabase(t)
   await migrateDatabase(databaseUrl)
   const config = loadConfig(testEnv(databaseUrl, env))
   const database = createDatabase(databaseUrl, { max: 5 })
@@ -126,7 +126,7 @@ export interface GatewayProcess {
   stop (): Promise<number | null>
 }
 
-/** Runs `entitlement-gateway serve` from source in its own process. */
+/** Runs `entitlement-gateway serve` from source in its own process (LOG_LEVEL must let info through: readiness is read from the log). */
 export async function spawnGateway (t: T, env: Record<string, string>, readyTimeoutMs = 60_000): Promise<GatewayProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(packageRoot, 'src/cli/main.ts'), 'serve'], {
     env: { PATH: process.env.PATH ?? '', PORT: '0', ...env },

@@ -1,0 +1,50 @@
+import t from 'tap'
+import { build, createTestDatabase, spawnGateway, testEnv } from '../helper.js'
+import { createReseller } from './helpers.js'
+
+t.test('per-reseller limit in one process (memory store), 429 problem+json with retry-after', async (t) => {
+  const ta = await build(t, { RATE_LIMIT_WINDOW_MS: '60000' })
+  const rsl = await createReseller(ta, { rate_limit_per_minute: 5 })
+  const statuses: number[] = []
+  for (let i = 0; i < 7; i++) statuses.push((await ta.app.inject({ method: 'GET', url: '/v1/balance', headers: rsl.bearer })).statusCode)
+  t.same(statuses, [200, 200, 200, 200, 200, 429, 429])
+  const limited = await ta.app.inject({ method: 'GET', url: '/v1/balance', headers: rsl.bearer })
+  t.equal(limited.headers['content-type'], 'application/problem+json; charset=utf-8')
+  t.equal(limited.json().code, 'rate_limited')
+  t.ok(Number(limited.headers['retry-after']) > 0 && Number(limited.headers['retry-after']) <= 60, `retry-after ${limited.headers['retry-after']}`)
+  const other = await createReseller(ta, { rate_limit_per_minute: 5 })
+  t.equal((await ta.app.inject({ method: 'GET', url: '/v1/balance', headers: other.bearer })).statusCode, 200, 'keyed by reseller, not by IP')
+})
+
+t.test('failed authentication is limited by IP', async (t) => {
+  const ta = await build(t, { UNAUTHENTICATED_RATE_LIMIT: '3' })
+  const codes: string[] = []
+  for (let i = 0; i < 5; i++) codes.push((await ta.app.inject({ method: 'GET', url: '/v1/balance', headers: { authorization: `Bearer sk_guess_${i}` }, remoteAddress: '192.0.2.10' })).json().code)
+  t.same(codes, ['unauthorized', 'unauthorized', 'unauthorized', 'rate_limited', 'rate_limited'])
+  const elsewhere = await ta.app.inject({ method: 'GET', url: '/v1/balance', headers: { authorization: 'Bearer sk_guess' }, remoteAddress: '192.0.2.11' })
+  t.equal(elsewhere.json().code, 'unauthorized', 'other addresses are not affected')
+})
+
+t.test('the limit holds exactly across 3 processes sharing Redis', async (t) => {
+  const redisUrl = process.env.REDIS_URL
+  if (!redisUrl) {
+    t.skip('REDIS_URL is not set: the cross-process rate limit needs a real Redis; skipped')
+    return
+  }
+  const databaseUrl = await createTestDatabase(t)
+  const ta = await build(t, {}, { databaseUrl })
+  const limit = 25
+  const rsl = await createReseller(ta, { rate_limit_per_minute: limit })
+  const env = testEnv(databaseUrl, { REDIS_URL: redisUrl, LOG_LEVEL: 'info', WORKERS: 'false', RATE_LIMIT_WINDOW_MS: '60000' })
+  const gateways = await Promise.all([1, 2, 3].map(async () => await spawnGateway(t, env)))
+  const responses = await Promise.all(Array.from({ length: 60 }, async (_, i) => {
+    const gw = gateways[i % 3]!
+    const res = await fetch(`${gw.url}/v1/balance`, { headers: rsl.bearer })
+    return { status: res.status, retryAfter: res.headers.get('retry-after') }
+  }))
+  const ok = responses.filter((r) => r.status === 200).length
+  const limited = responses.filter((r) => r.status === 429)
+  t.equal(ok, limit, `exactly ${limit} of 60 admitted across the three processes`)
+  t.equal(limited.length, 60 - limit)
+  t.ok(limited.every((r) => Number(r.retryAfter) > 0), 'every 429 says when to retry')
+})
