@@ -4,6 +4,7 @@ import t from 'tap'
 import { ConfigError, loadConfig } from '../src/config.js'
 import { generateKeyMaterial } from '../src/crypto/keyring.js'
 import { packageRoot } from '../src/paths.js'
+import { runCli } from './helper.js'
 
 const KEYS = generateKeyMaterial('cfg1')
 const WITH_DB = {
@@ -191,4 +192,22 @@ t.test('the CLI exits 78 (EX_CONFIG) naming the bad variable', async (t) => {
   t.match(stderr, /PORT/)
   t.match(stderr, /Invalid configuration/)
   t.notMatch(stderr, /at .*\.ts:\d+/, 'no stack trace')
+})
+
+t.test('a malformed ENCRYPTION_KEYS exits 78 (EX_CONFIG) too, without a stack trace', async (t) => {
+  // loadConfig only checks that the keys are present; the format is checked when the keyring
+  // loads. `serve` loads it before touching the database (DATABASE_URL given, so nothing is
+  // started), hence the unreachable port: reaching the database would be a different failure.
+  // (`migrate` never loads the keyring.)
+  const { code, stderr } = await runCli(['serve'], {
+    DATABASE_URL: 'postgres://127.0.0.1:1/x',
+    ENCRYPTION_KEYS: 'k1:abc',
+    FINGERPRINT_KEY: KEYS.fingerprintKey,
+    PORT: '0'
+  })
+  t.equal(code, 78, stderr)
+  t.match(stderr, /ENCRYPTION_KEYS entry 1 \(k1\)/)
+  t.notMatch(stderr, /fatal|KeyringError/)
+  t.notMatch(stderr, /at .*\.ts:\d+/, 'no stack trace')
+  t.notMatch(stderr, KEYS.fingerprintKey, 'key material not echoed')
 })

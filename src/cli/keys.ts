@@ -8,12 +8,12 @@ import type { Logger } from 'pino'
 import type { Config } from '../config.js'
 import { createDatabase } from '../db/client.js'
 import { migrateDatabase } from '../db/migrate.js'
-import type { AuditActor } from '../db/repositories/audit-log.js'
+import { writeAuditSql, type AuditActor } from '../db/repositories/audit-log.js'
 import { countUnderOldKeys, rotateCardKeys } from '../db/repositories/card-keys.js'
 import { csvCardKeys } from '../pool/csv.js'
 import { importBatch, type ImportIssue } from '../pool/import-batch.js'
 import { loadKeyring, openDatabaseUrl } from '../server.js'
-import { createProgress } from './progress.js'
+import { createProgress, MIB } from './progress.js'
 
 export class UsageError extends Error {}
 
@@ -54,12 +54,14 @@ export async function importKeys (config: Config, logger: Logger, args: string[]
   const { values } = parseArgs({
     args,
     options: {
-      sku: { type: 'string' }, file: { type: 'string' }, 'unit-cost': { type: 'string', default: '0' },
+      sku: { type: 'string' }, file: { type: 'string' }, 'unit-cost': { type: 'string' },
       'expires-at': { type: 'string' }, source: { type: 'string' }, report: { type: 'string' }
     }
   })
   if (!values.sku) throw new UsageError('--sku is required')
   if (!values.file) throw new UsageError('--file is required (CSV: code,pin,serial)')
+  // No default: a silent 0 books every code of the batch as free, which skews margins later.
+  if (values['unit-cost'] === undefined) throw new UsageError('--unit-cost is required (minor units per code)')
   if (!/^\d{1,15}$/.test(values['unit-cost'])) throw new UsageError('--unit-cost must be an integer amount in minor units')
   let expiresAt: Date | null = null
   if (values['expires-at'] !== undefined) {
@@ -73,12 +75,16 @@ export async function importKeys (config: Config, logger: Logger, args: string[]
   report?.write('line,kind,reason\n')
 
   let bytes = 0
-  const progress = createProgress('importing', size)
+  // Progress counts bytes read (the only total known up front), shown in MiB.
+  const progress = createProgress('importing', size, { unit: MIB })
   let printed = 0
   const started = Date.now()
   let linesRead = 0
+  // On a terminal an issue line first wipes the progress line it lands on; elsewhere (a log
+  // file, CI) there is no progress line and the escape codes would only be noise.
+  const [wipe, clearEol] = process.stderr.isTTY ? ['\r', '\x1b[K'] : ['', '']
   const onIssue = (issue: ImportIssue): void => {
-    if (printed < PRINTED_ISSUES) process.stderr.write(`\rline ${issue.line}: ${issue.kind}: ${issue.reason}\x1b[K\n`)
+    if (printed < PRINTED_ISSUES) process.stderr.write(`${wipe}line ${issue.line}: ${issue.kind}: ${issue.reason}${clearEol}\n`)
     else if (printed === PRINTED_ISSUES && !report) process.stderr.write('… more issues; pass --report FILE to list them all\n')
     printed++
     report?.write(`${issue.line},${issue.kind},"${issue.reason.replace(/"/g, '""')}"\n`)
@@ -113,20 +119,29 @@ export async function rotateKeys (config: Config, logger: Logger, args: string[]
     const progress = createProgress(`re-encrypting under ${keyring.primaryKeyId}`, total)
     let done = 0
     let idleRounds = 0
+    // Walks the table by id (see rotateCardKeys); '' starts a pass from the beginning.
+    let after = ''
     try {
       for (;;) {
-        const n = await rotateCardKeys(sql, keyring, batchSize)
-        done += n
+        const { rotated, lastId } = await rotateCardKeys(sql, keyring, batchSize, after)
+        done += rotated
         progress.update(done)
-        if (n > 0) { idleRounds = 0; continue }
-        // Rows locked by live sales were skipped; wait for them unless none are left.
+        if (rotated > 0) idleRounds = 0
+        if (lastId !== null) { after = lastId; continue }
+        // End of a pass. Rows locked by live sales were skipped; unless none are left, wait
+        // for them and start a new pass from the beginning (it only finds what was skipped).
         if (await countUnderOldKeys(sql, keyring.primaryKeyId) === 0) break
         if (++idleRounds > 100) throw new Error('rows under old keys stayed locked for 20 s; run the rotation again')
+        after = ''
         await sleep(200)
       }
     } finally {
       progress.finish()
     }
+    // One entry per run, not per batch: its own statement (so its own transaction) once every
+    // row is done, recording which key now holds the pool. A run that fails part-way writes
+    // none; running it again finishes the rows and records the rotation.
+    await writeAuditSql(sql, cliActor(), { action: 'card_keys.rotate', targetType: 'keyring', targetId: keyring.primaryKeyId, details: { rotated: done } })
     process.stdout.write(`rotated ${done} card keys to key ${keyring.primaryKeyId}; none left under other keys\n`)
   })
 }

@@ -4,6 +4,7 @@ import { userInfo } from 'node:os'
 import { parseArgs } from 'node:util'
 import closeWithGrace from 'close-with-grace'
 import { ConfigError, loadConfig, type Config } from '../config.js'
+import { KeyringError } from '../crypto/keyring.js'
 import { createDatabase } from '../db/client.js'
 import { migrateDatabase } from '../db/migrate.js'
 import { issueAdminToken, systemActor } from '../db/repositories/admin-tokens.js'
@@ -20,7 +21,7 @@ commands:
   serve                                  start the gateway (default)
   migrate                                apply database migrations and exit
   admin create-token --role R --name N   issue an operator token (roles: ${operatorRole.enumValues.join(', ')})
-  keys import --sku S --file F [--unit-cost N] [--expires-at T] [--source S] [--report FILE]
+  keys import --sku S --file F --unit-cost N [--expires-at T] [--source S] [--report FILE]
                                          import card keys from a CSV file (code,pin,serial) as one batch
   keys rotate [--batch-size N]           re-encrypt card keys under the first key of ENCRYPTION_KEYS
   openapi [--out FILE]                   write the OpenAPI document (default ${OPENAPI_FILE})
@@ -97,7 +98,10 @@ async function main (argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
-  if (err instanceof ConfigError) {
+  // A malformed ENCRYPTION_KEYS / FINGERPRINT_KEY only shows when the keyring loads (loadConfig
+  // checks presence, not format), but it is as much a configuration error as a bad PORT. Its
+  // messages name the variable and entry and never echo key material, so they print as they are.
+  if (err instanceof ConfigError || err instanceof KeyringError) {
     process.stderr.write(`${err.message}\n`)
     process.exit(78) // EX_CONFIG
   }

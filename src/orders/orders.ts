@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import type postgres from 'postgres'
+import { debit } from '../balance/buckets.js'
 import type { Keyring } from '../crypto/keyring.js'
 import { openCardKey, type SealedCardKey } from '../db/repositories/card-keys.js'
 import { newId } from '../domain/ids.js'
@@ -131,17 +132,11 @@ export async function placeOrder (deps: PlaceOrderDeps, buyer: Buyer, request: O
         returning ${tx.unsafe(ORDER_COLUMNS)}`
       if (!inserted) return { raced: await existing(tx, buyer.id, request.client_order_id) }
       const sale = await sellCardKeys(tx, { sku: sku.sku, quantity: request.quantity, orderId: id, lowStockThreshold: sku.lowStockThreshold })
-      // Debit last: the balance row is the one lock every order of this reseller shares,
-      // so it is held for as short a time as the transaction allows.
-      const [debited] = await tx`
-        with debit as (
-          update reseller_balances set balance = balance - ${amount}, updated_at = now()
-          where reseller_id = ${buyer.id} and balance - ${amount} + credit_limit >= 0
-          returning balance, currency)
-        insert into ledger_entries (reseller_id, kind, amount, currency, balance_after, order_id)
-        select ${buyer.id}, 'order_debit', ${-amount}, currency, balance, ${id} from debit
-        returning balance_after`
-      if (!debited) throw new GatewayError('insufficient_balance', { detail: `balance plus credit limit is below the order amount ${amount}` })
+      // Debit last, so the balance bucket it locks is held for as short a time as possible.
+      if (!await debit(tx, buyer.id, amount)) {
+        throw new GatewayError('insufficient_balance', { detail: `balance plus credit limit is below the order amount ${amount}` })
+      }
+      await tx`insert into ledger_entries (reseller_id, kind, amount, currency, order_id) values (${buyer.id}, 'order_debit', ${-amount}, ${sku.currency}, ${id})`
       lowStock = sale.lowStock
       return { order: toOrder(inserted) }
     })

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
 import postgres from 'postgres'
 import { startEmbeddedPostgres } from '../../src/db/embedded.js'
@@ -28,6 +28,8 @@ export interface BenchContext {
 
 export async function withBenchServer<T> (fn: (ctx: BenchContext) => Promise<T>): Promise<T> {
   const tmp = await mkdtemp(join(tmpdir(), 'egw-bench-'))
+  // As root, the embedded server runs as `postgres` and must be able to reach tmp/pg.
+  if (userInfo().uid === 0) await chmod(tmp, 0o711)
   let server = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL
   let stop = async (): Promise<void> => {}
   if (!server) {

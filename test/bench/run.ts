@@ -4,10 +4,12 @@
  * and noisy: compare ratios, not absolute numbers. Results also go to .bench/*.json.
  */
 import { report, withBenchServer, type BenchContext, type Figure } from './harness.js'
+import { ordersScenario } from './orders.js'
 import { poolScenario } from './pool.js'
 
 const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<Figure[]>> = {
-  pool: poolScenario
+  pool: poolScenario,
+  orders: ordersScenario
 }
 
 async function main (): Promise<void> {

@@ -34,12 +34,13 @@ t.test('keys import streams a CSV as one batch and reports refused lines by numb
   t.match(first.stderr, /line 5003: rejected: unterminated quoted field/)
   t.match(first.stderr, /line 5005: rejected: code is empty/)
   t.notMatch(first.stdout + first.stderr, /CLI-CODE|PIN\d/, 'no code or PIN printed')
+  t.notMatch(first.stderr, /[\r\x1b]/, 'no terminal control sequences when stderr is not a TTY')
   const report = await readFile(join(dir, 'report.csv'), 'utf8')
   t.same(report.trim().split('\n').map((l) => l.split(',').slice(0, 2).join(',')),
     ['line,kind', '5002,duplicate_in_batch', '5003,rejected', '5004,rejected', '5005,rejected', '5006,duplicate_in_batch'])
 
   await writeFile(join(dir, 'again.csv'), 'NEW-CODE-1\nCLI-CODE-3\n')
-  const second = await runCli(['keys', 'import', '--sku', 'gc-cli', '--file', join(dir, 'again.csv')], testEnv(url))
+  const second = await runCli(['keys', 'import', '--sku', 'gc-cli', '--file', join(dir, 'again.csv'), '--unit-cost', '450'], testEnv(url))
   t.match(second.stdout, /imported 1, duplicates 1, rejected 0/)
   t.match(second.stderr, /line 2: duplicate_in_pool/)
 
@@ -51,7 +52,10 @@ t.test('keys import streams a CSV as one batch and reports refused lines by numb
   const bad = await runCli(['keys', 'import', '--sku', 'gc-cli'], testEnv(url))
   t.equal(bad.code, 64)
   t.match(bad.stderr, /--file is required/)
-  const unknownSku = await runCli(['keys', 'import', '--sku', 'nope-nope', '--file', join(dir, 'again.csv')], testEnv(url))
+  const noCost = await runCli(['keys', 'import', '--sku', 'gc-cli', '--file', join(dir, 'again.csv')], testEnv(url))
+  t.equal(noCost.code, 64, 'no silent unit cost of 0')
+  t.match(noCost.stderr, /--unit-cost is required \(minor units per code\)/)
+  const unknownSku = await runCli(['keys', 'import', '--sku', 'nope-nope', '--file', join(dir, 'again.csv'), '--unit-cost', '450'], testEnv(url))
   t.equal(unknownSku.code, 1)
   t.match(unknownSku.stderr, /no SKU nope-nope/)
 })
@@ -60,7 +64,7 @@ t.test('keys rotate re-encrypts every row under the new first key; every code st
   const { url, sql, dir } = await setup(t)
   const rows = Array.from({ length: 1234 }, (_, i) => `ROT-${i},${i % 2 === 0 ? `PIN-${i}` : ''},`)
   await writeFile(join(dir, 'rot.csv'), rows.join('\n') + '\n')
-  t.equal((await runCli(['keys', 'import', '--sku', 'gc-cli', '--file', join(dir, 'rot.csv')], testEnv(url))).code, 0)
+  t.equal((await runCli(['keys', 'import', '--sku', 'gc-cli', '--file', join(dir, 'rot.csv'), '--unit-cost', '100'], testEnv(url))).code, 0)
 
   const fresh = generateKeyMaterial('k2')
   const rotated = `${fresh.encryptionKeys},${TEST_KEYS.encryptionKeys}`
@@ -80,4 +84,47 @@ t.test('keys rotate re-encrypts every row under the new first key; every code st
 
   const again = await runCli(['keys', 'rotate'], env)
   t.match(again.stdout, /rotated 0 card keys/, 'running it again finds nothing to do')
+
+  const audit = await sql`select actor_id, actor_role, target_type, target_id, details from audit_log where action = 'card_keys.rotate' order by id`
+  t.equal(audit.length, 2, 'one entry per run, not per batch')
+  t.match(audit[0], { actor_id: /^cli:/, actor_role: 'admin', target_type: 'keyring', target_id: 'k2', details: { rotated: 1234 } })
+  t.match(audit[1], { target_id: 'k2', details: { rotated: 0 } })
+})
+
+t.test('keys rotate comes back for rows a live transaction held locked during its pass', async (t) => {
+  const { url, sql, dir } = await setup(t)
+  await writeFile(join(dir, 'locked.csv'), Array.from({ length: 300 }, (_, i) => `LOCK-${i}`).join('\n') + '\n')
+  t.equal((await runCli(['keys', 'import', '--sku', 'gc-cli', '--file', join(dir, 'locked.csv'), '--unit-cost', '100'], testEnv(url))).code, 0)
+  const fresh = generateKeyMaterial('k2')
+  const env = testEnv(url, { ENCRYPTION_KEYS: `${fresh.encryptionKeys},${TEST_KEYS.encryptionKeys}` })
+
+  // Ten rows in the middle of the id order stay locked (as by a sale) until the rotation has
+  // done everything else and gone round at least once more; then the lock is released.
+  let release!: () => void
+  const released = new Promise<void>((resolve) => { release = resolve })
+  let locked!: () => void
+  const lockTaken = new Promise<void>((resolve) => { locked = resolve })
+  const holder = sql.begin(async (tx) => {
+    await tx`select id from card_keys where id in (select id from card_keys order by id offset 140 limit 10) for update`
+    locked()
+    await released
+  })
+  await lockTaken
+  const rotation = runCli(['keys', 'rotate', '--batch-size', '50'], env)
+  const observer = postgres(url, { max: 1, onnotice: () => {} })
+  t.teardown(() => observer.end())
+  for (let i = 0; i < 600; i++) {
+    const [row] = await observer<{ n: number }[]>`select count(*)::int as n from card_keys where key_id <> 'k2'`
+    if (row?.n === 10) break
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  await new Promise((resolve) => setTimeout(resolve, 600))
+  release()
+  await holder
+
+  const res = await rotation
+  t.equal(res.code, 0, res.stderr)
+  t.match(res.stdout, /rotated 300 card keys to key k2; none left under other keys/)
+  const [left] = await sql`select count(*)::int as n from card_keys where key_id <> 'k2'`
+  t.equal(left?.n, 0)
 })

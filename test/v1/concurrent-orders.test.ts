@@ -35,8 +35,10 @@ t.test('3 gateways, 600 concurrent orders, 150 keys, one reseller able to afford
   t.ok(delivered.every((c) => codes.includes(c)))
   t.ok(sold.filter((r) => r.buyer === poor.id).length <= 40, 'the poor reseller bought at most what it could afford')
 
-  const balances = await ta.database.sql<{ reseller_id: string, balance: string, credit_limit: string }[]>`select reseller_id, balance, credit_limit from reseller_balances`
+  const balances = await ta.database.sql<{ reseller_id: string, balance: string, credit_limit: string }[]>`select reseller_id, sum(balance) as balance, sum(floor) as credit_limit from reseller_balance_buckets group by reseller_id`
   t.ok(balances.every((b) => Number(b.balance) + Number(b.credit_limit) >= 0), 'no balance below its limit')
+  const [negative] = await ta.database.sql`select count(*)::int as n from reseller_balance_buckets where balance + floor < 0`
+  t.equal(negative?.n, 0, 'no bucket below its floor')
   const [debits] = await ta.database.sql`select -sum(amount)::int as total, count(*)::int as n from ledger_entries where kind = 'order_debit'`
   t.same(debits, { total: 150 * price, n: 150 }, 'money debited = 150 × price')
   const recon = await ta.app.inject({ method: 'GET', url: '/admin/v1/reconciliation/balances', headers: ta.auth('finance') })

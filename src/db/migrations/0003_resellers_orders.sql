@@ -8,7 +8,6 @@ CREATE TABLE "ledger_entries" (
 	"kind" "ledger_kind" NOT NULL,
 	"amount" bigint NOT NULL,
 	"currency" text NOT NULL,
-	"balance_after" bigint NOT NULL,
 	"order_id" text,
 	"reason" text,
 	"actor_id" text,
@@ -34,14 +33,15 @@ CREATE TABLE "reseller_api_keys" (
 	CONSTRAINT "reseller_api_keys_secret_hash_key" UNIQUE("secret_hash")
 );
 --> statement-breakpoint
-CREATE TABLE "reseller_balances" (
-	"reseller_id" text PRIMARY KEY NOT NULL,
-	"currency" text NOT NULL,
+CREATE TABLE "reseller_balance_buckets" (
+	"reseller_id" text NOT NULL,
+	"bucket" smallint NOT NULL,
 	"balance" bigint DEFAULT 0 NOT NULL,
-	"credit_limit" bigint DEFAULT 0 NOT NULL,
+	"floor" bigint DEFAULT 0 NOT NULL,
 	"updated_at" timestamp (6) with time zone DEFAULT now() NOT NULL,
-	CONSTRAINT "reseller_balances_within_limit" CHECK ("reseller_balances"."balance" + "reseller_balances"."credit_limit" >= 0),
-	CONSTRAINT "reseller_balances_credit_nonnegative" CHECK ("reseller_balances"."credit_limit" >= 0)
+	CONSTRAINT "reseller_balance_buckets_reseller_id_bucket_pk" PRIMARY KEY("reseller_id","bucket"),
+	CONSTRAINT "reseller_balance_buckets_within_floor" CHECK ("reseller_balance_buckets"."balance" + "reseller_balance_buckets"."floor" >= 0),
+	CONSTRAINT "reseller_balance_buckets_floor_only_on_bucket_0" CHECK ("reseller_balance_buckets"."floor" >= 0 and ("reseller_balance_buckets"."bucket" = 0 or "reseller_balance_buckets"."floor" = 0))
 );
 --> statement-breakpoint
 CREATE TABLE "reseller_prices" (
@@ -96,7 +96,7 @@ CREATE TABLE "orders" (
 --> statement-breakpoint
 ALTER TABLE "ledger_entries" ADD CONSTRAINT "ledger_entries_reseller_id_resellers_id_fk" FOREIGN KEY ("reseller_id") REFERENCES "public"."resellers"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "reseller_api_keys" ADD CONSTRAINT "reseller_api_keys_reseller_id_resellers_id_fk" FOREIGN KEY ("reseller_id") REFERENCES "public"."resellers"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
-ALTER TABLE "reseller_balances" ADD CONSTRAINT "reseller_balances_reseller_id_resellers_id_fk" FOREIGN KEY ("reseller_id") REFERENCES "public"."resellers"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "reseller_balance_buckets" ADD CONSTRAINT "reseller_balance_buckets_reseller_id_resellers_id_fk" FOREIGN KEY ("reseller_id") REFERENCES "public"."resellers"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "reseller_prices" ADD CONSTRAINT "reseller_prices_reseller_id_resellers_id_fk" FOREIGN KEY ("reseller_id") REFERENCES "public"."resellers"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "reseller_prices" ADD CONSTRAINT "reseller_prices_sku_skus_sku_fk" FOREIGN KEY ("sku") REFERENCES "public"."skus"("sku") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "orders" ADD CONSTRAINT "orders_reseller_id_resellers_id_fk" FOREIGN KEY ("reseller_id") REFERENCES "public"."resellers"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint

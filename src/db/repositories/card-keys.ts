@@ -241,17 +241,25 @@ export async function markRevealed (tx: postgres.TransactionSql, id: string): Pr
 }
 
 /**
- * Re-encrypts up to `limit` rows still under another key id with the keyring's primary key.
- * Each call is its own transaction and skips rows locked elsewhere, so rotation can be
- * stopped at any point and run again (even alongside live traffic) until it returns 0.
+ * Re-encrypts up to `limit` rows still under another key id with the keyring's primary key,
+ * walking the table by primary key from `afterId` (exclusive; '' sorts before every id).
+ * Returns how many rows it rotated and the last id it took, the cursor for the next call, or
+ * null once nothing is left past `afterId`: the pass is over. Without the cursor each batch
+ * would re-read every row already rotated (no index covers `key_id <> primary`), quadratic on
+ * a large pool.
+ * Each call is its own transaction and skips rows locked elsewhere (live sales), so a pass can
+ * leave rows behind: the caller starts a new pass from '' until countUnderOldKeys is 0.
+ * Rotation can be stopped at any point and run again, even alongside live traffic.
  */
-export async function rotateCardKeys (sql: postgres.Sql, keyring: Keyring, limit: number): Promise<number> {
+export async function rotateCardKeys (sql: postgres.Sql, keyring: Keyring, limit: number, afterId = ''): Promise<{ rotated: number, lastId: string | null }> {
   return await sql.begin(async (tx) => {
     const rows = await tx<{ id: string, key_id: string, code_ciphertext: Buffer, pin_ciphertext: Buffer | null, serial_ciphertext: Buffer | null }[]>`
       select id, key_id, code_ciphertext, pin_ciphertext, serial_ciphertext from card_keys
-      where key_id <> ${keyring.primaryKeyId}
+      where id > ${afterId} and key_id <> ${keyring.primaryKeyId}
+      order by id
       limit ${limit} for update skip locked`
-    if (rows.length === 0) return 0
+    const last = rows.at(-1)
+    if (last === undefined) return { rotated: 0, lastId: null }
     const updates = rows.map((r) => {
       const plain = openCardKey(keyring, { id: r.id, keyId: r.key_id, codeCiphertext: r.code_ciphertext, pinCiphertext: r.pin_ciphertext, serialCiphertext: r.serial_ciphertext })
       const seal = (value: string | null, field: 'code' | 'pin' | 'serial') => value === null ? null : keyring.encrypt(value, cardKeyAad(r.id, field)).ciphertext
@@ -262,7 +270,7 @@ export async function rotateCardKeys (sql: postgres.Sql, keyring: Keyring, limit
       from unnest(${updates.map((u) => u.id)}::text[], ${updates.map((u) => hex(u.code))}::text[]::bytea[],
         ${updates.map((u) => hex(u.pin))}::text[]::bytea[], ${updates.map((u) => hex(u.serial))}::text[]::bytea[]) as u(id, code, pin, serial)
       where k.id = u.id`
-    return rows.length
+    return { rotated: rows.length, lastId: last.id }
   })
 }
 

@@ -3,9 +3,10 @@ import { and, asc, desc, eq, gt, lt, sql } from 'drizzle-orm'
 import type postgres from 'postgres'
 import type { Keyring } from '../../crypto/keyring.js'
 import { newId, newSecret } from '../../domain/ids.js'
-import type { Db, Tx } from '../client.js'
-import { ledgerEntries, resellerApiKeys, resellerBalances, resellerPrices, resellers, type LedgerEntry, type Reseller, type ResellerApiKey } from '../schema/index.js'
-import { writeAudit, type AuditActor } from './audit-log.js'
+import { balanceOf, createBuckets, credit, debit, setCreditLimit } from '../../balance/buckets.js'
+import type { Database, Db, Tx } from '../client.js'
+import { ledgerEntries, resellerApiKeys, resellerBalanceBuckets, resellerPrices, resellers, type LedgerEntry, type Reseller, type ResellerApiKey } from '../schema/index.js'
+import { writeAudit, writeAuditSql, type AuditActor } from './audit-log.js'
 
 export const secretHash = (secret: string): Buffer => createHash('sha256').update(secret).digest()
 export const apiSecretAad = (keyId: string): string => `reseller_api_keys:${keyId}:secret`
@@ -35,41 +36,47 @@ export interface IssuedApiKey {
   secret: string
 }
 
-async function insertApiKey (tx: Tx, keyring: Keyring, resellerId: string): Promise<IssuedApiKey> {
+async function insertApiKey (tx: postgres.TransactionSql, keyring: Keyring, resellerId: string): Promise<IssuedApiKey> {
   const keyId = newId('ak')
   const secret = newSecret('sk')
   const sealed = keyring.encrypt(secret, apiSecretAad(keyId))
-  await tx.insert(resellerApiKeys).values({ id: keyId, resellerId, secretHash: secretHash(secret), secretKeyId: sealed.keyId, secretCiphertext: sealed.ciphertext })
+  await tx`
+    insert into reseller_api_keys (id, reseller_id, secret_hash, secret_key_id, secret_ciphertext)
+    values (${keyId}, ${resellerId}, ${secretHash(secret)}, ${sealed.keyId}, ${sealed.ciphertext})`
   return { keyId, secret }
 }
 
-/** Creates the reseller, its zero balance and first credential; the secrets are returned once. */
-export async function createReseller (db: Db, keyring: Keyring, input: ResellerInput, actor: AuditActor): Promise<{ view: ResellerView, apiKey: IssuedApiKey, webhookSecret: string }> {
-  return await db.transaction(async (tx) => {
-    const id = newId('rsl')
-    const webhookSecret = `whsec_${randomBytes(32).toString('base64')}`
-    const sealed = keyring.encrypt(webhookSecret, webhookSecretAad(id))
-    await tx.insert(resellers).values({
-      id, name: input.name, tier: input.tier, currency: input.currency, callbackUrl: input.callbackUrl,
-      callbackIncludesCodes: input.callbackIncludesCodes, authMode: input.authMode, ipAllowlist: input.ipAllowlist,
-      rateLimitPerMinute: input.rateLimitPerMinute, webhookSecretKeyId: sealed.keyId, webhookSecretCiphertext: sealed.ciphertext
-    })
-    await tx.insert(resellerBalances).values({ resellerId: id, currency: input.currency, creditLimit: input.creditLimit })
-    const apiKey = await insertApiKey(tx, keyring, id)
-    await writeAudit(tx, actor, { action: 'reseller.create', targetType: 'reseller', targetId: id, details: { tier: input.tier, api_key: apiKey.keyId } })
-    const view = await getResellerView(tx, id)
-    if (!view) throw new Error('reseller vanished inside its own transaction')
-    return { view, apiKey, webhookSecret }
+/** Creates the reseller, its empty balance buckets and first credential; the secrets are returned once. */
+export async function createReseller (database: Database, keyring: Keyring, input: ResellerInput, actor: AuditActor): Promise<{ view: ResellerView, apiKey: IssuedApiKey, webhookSecret: string }> {
+  const id = newId('rsl')
+  const webhookSecret = `whsec_${randomBytes(32).toString('base64')}`
+  const sealed = keyring.encrypt(webhookSecret, webhookSecretAad(id))
+  const apiKey = await database.sql.begin(async (tx) => {
+    await tx`
+      insert into resellers (id, name, tier, currency, callback_url, callback_includes_codes, auth_mode, ip_allowlist,
+                             rate_limit_per_minute, webhook_secret_key_id, webhook_secret_ciphertext)
+      values (${id}, ${input.name}, ${input.tier}, ${input.currency}, ${input.callbackUrl}, ${input.callbackIncludesCodes},
+              ${input.authMode}, ${input.ipAllowlist}::text[], ${input.rateLimitPerMinute}, ${sealed.keyId}, ${sealed.ciphertext})`
+    await createBuckets(tx, id, input.creditLimit)
+    const key = await insertApiKey(tx, keyring, id)
+    await writeAuditSql(tx, actor, { action: 'reseller.create', targetType: 'reseller', targetId: id, details: { tier: input.tier, api_key: key.keyId } })
+    return key
   })
+  const view = await getResellerView(database.db, id)
+  if (!view) throw new Error('reseller vanished after its creation')
+  return { view, apiKey, webhookSecret }
 }
 
 export async function getResellerView (db: Db | Tx, id: string): Promise<ResellerView | undefined> {
-  const [row] = await db.select({ reseller: resellers, balance: resellerBalances.balance, creditLimit: resellerBalances.creditLimit })
-    .from(resellers).innerJoin(resellerBalances, eq(resellerBalances.resellerId, resellers.id)).where(eq(resellers.id, id))
+  const [row] = await db.select({
+    reseller: resellers,
+    balance: sql<string>`(select sum(${resellerBalanceBuckets.balance}) from ${resellerBalanceBuckets} where ${resellerBalanceBuckets.resellerId} = ${resellers.id})`,
+    creditLimit: sql<string>`(select sum(${resellerBalanceBuckets.floor}) from ${resellerBalanceBuckets} where ${resellerBalanceBuckets.resellerId} = ${resellers.id})`
+  }).from(resellers).where(eq(resellers.id, id))
   if (!row) return undefined
   const keys = await db.select({ id: resellerApiKeys.id, createdAt: resellerApiKeys.createdAt, revokedAt: resellerApiKeys.revokedAt })
     .from(resellerApiKeys).where(eq(resellerApiKeys.resellerId, id)).orderBy(asc(resellerApiKeys.id))
-  return { ...row.reseller, balance: row.balance, creditLimit: row.creditLimit, apiKeys: keys }
+  return { ...row.reseller, balance: Number(row.balance), creditLimit: Number(row.creditLimit), apiKeys: keys }
 }
 
 export async function listResellers (db: Db, limit: number, after?: string): Promise<ResellerView[]> {
@@ -80,26 +87,33 @@ export async function listResellers (db: Db, limit: number, after?: string): Pro
 
 export type ResellerPatch = Partial<Omit<ResellerInput, 'currency'>> & { status?: 'active' | 'suspended' }
 
-export async function patchReseller (db: Db, id: string, patch: ResellerPatch, actor: AuditActor): Promise<ResellerView | undefined> {
-  return await db.transaction(async (tx) => {
-    const { creditLimit, ...fields } = patch
-    const [updated] = await tx.update(resellers).set({ ...fields, updatedAt: sql`now()` }).where(eq(resellers.id, id)).returning({ id: resellers.id })
-    if (!updated) return undefined
-    if (creditLimit !== undefined) {
-      // Lowering the limit below what is already spent is refused by the balance constraint.
-      await tx.update(resellerBalances).set({ creditLimit, updatedAt: sql`now()` }).where(eq(resellerBalances.resellerId, id))
-    }
-    await writeAudit(tx, actor, { action: 'reseller.update', targetType: 'reseller', targetId: id, details: { fields: Object.keys(patch).sort() } })
-    return await getResellerView(tx, id)
+export async function patchReseller (database: Database, id: string, patch: ResellerPatch, actor: AuditActor): Promise<ResellerView | undefined> {
+  const { creditLimit, ...fields } = patch
+  const columns: Record<string, string | number | boolean | string[] | null | undefined> = {
+    name: fields.name, tier: fields.tier, callback_url: fields.callbackUrl, callback_includes_codes: fields.callbackIncludesCodes,
+    auth_mode: fields.authMode, ip_allowlist: fields.ipAllowlist, rate_limit_per_minute: fields.rateLimitPerMinute, status: fields.status
+  }
+  const set = Object.keys(columns).filter((k) => columns[k] !== undefined)
+  const found = await database.sql.begin(async (tx) => {
+    const [row] = set.length > 0
+      ? await tx`update resellers set ${tx(columns as Record<string, postgres.ParameterOrJSON<never>>, set)}, updated_at = now() where id = ${id} returning id`
+      : await tx`select id from resellers where id = ${id} for update`
+    if (!row) return false
+    // A limit below what is already spent is refused by the bucket constraint, and with it
+    // the whole change.
+    if (creditLimit !== undefined) await setCreditLimit(tx, id, creditLimit)
+    await writeAuditSql(tx, actor, { action: 'reseller.update', targetType: 'reseller', targetId: id, details: { fields: Object.keys(patch).filter((k) => patch[k as keyof ResellerPatch] !== undefined).sort() } })
+    return true
   })
+  return found ? await getResellerView(database.db, id) : undefined
 }
 
-export async function issueApiKey (db: Db, keyring: Keyring, resellerId: string, actor: AuditActor): Promise<IssuedApiKey | undefined> {
-  return await db.transaction(async (tx) => {
-    const [exists] = await tx.select({ id: resellers.id }).from(resellers).where(eq(resellers.id, resellerId)).for('update')
+export async function issueApiKey (sql: postgres.Sql, keyring: Keyring, resellerId: string, actor: AuditActor): Promise<IssuedApiKey | undefined> {
+  return await sql.begin(async (tx) => {
+    const [exists] = await tx`select id from resellers where id = ${resellerId} for update`
     if (!exists) return undefined
     const key = await insertApiKey(tx, keyring, resellerId)
-    await writeAudit(tx, actor, { action: 'reseller.api_key.create', targetType: 'reseller', targetId: resellerId, details: { api_key: key.keyId } })
+    await writeAuditSql(tx, actor, { action: 'reseller.api_key.create', targetType: 'reseller', targetId: resellerId, details: { api_key: key.keyId } })
     return key
   })
 }
@@ -178,29 +192,35 @@ export async function deleteExpiredNonces (sql: postgres.Sql): Promise<number> {
 }
 
 /** One ledger row and the balance change it explains, together. */
-export async function adjustBalance (db: Db, resellerId: string, amount: number, reason: string, actor: AuditActor): Promise<{ entry: LedgerEntry } | 'not_found' | 'below_limit'> {
-  return await db.transaction(async (tx) => {
-    const [balance] = await tx.update(resellerBalances)
-      .set({ balance: sql`${resellerBalances.balance} + ${amount}`, updatedAt: sql`now()` })
-      .where(and(eq(resellerBalances.resellerId, resellerId), sql`${resellerBalances.balance} + ${amount} + ${resellerBalances.creditLimit} >= 0`))
-      .returning({ balance: resellerBalances.balance, currency: resellerBalances.currency })
-    if (!balance) {
-      const [exists] = await tx.select({ id: resellerBalances.resellerId }).from(resellerBalances).where(eq(resellerBalances.resellerId, resellerId))
-      return exists ? 'below_limit' : 'not_found'
-    }
-    const [entry] = await tx.insert(ledgerEntries).values({
-      resellerId, kind: 'adjustment', amount, currency: balance.currency, balanceAfter: balance.balance, reason, actorId: actor.actorId
-    }).returning()
+export async function adjustBalance (sql: postgres.Sql, resellerId: string, amount: number, reason: string, actor: AuditActor): Promise<{ entry: LedgerEntry } | 'not_found' | 'below_limit'> {
+  return await sql.begin(async (tx) => {
+    const [reseller] = await tx<{ currency: string }[]>`select currency from resellers where id = ${resellerId}`
+    if (!reseller) return 'not_found' as const
+    if (amount > 0) await credit(tx, resellerId, amount)
+    else if (!await debit(tx, resellerId, -amount)) return 'below_limit' as const
+    const [entry] = await tx<LedgerRow[]>`
+      insert into ledger_entries (reseller_id, kind, amount, currency, reason, actor_id)
+      values (${resellerId}, 'adjustment', ${amount}, ${reseller.currency}, ${reason}, ${actor.actorId})
+      returning id, reseller_id, kind, amount, currency, order_id, reason, actor_id, created_at`
     if (!entry) throw new Error('ledger insert returned no row')
-    await writeAudit(tx, actor, { action: 'reseller.balance.adjust', targetType: 'reseller', targetId: resellerId, details: { amount, ledger_entry: entry.id } })
-    return { entry }
+    await writeAuditSql(tx, actor, { action: 'reseller.balance.adjust', targetType: 'reseller', targetId: resellerId, details: { amount, ledger_entry: entry.id } })
+    return { entry: toLedgerEntry(entry) }
   })
 }
 
-export async function getBalance (db: Db, resellerId: string): Promise<{ balance: number, creditLimit: number, currency: string } | undefined> {
-  const [row] = await db.select({ balance: resellerBalances.balance, creditLimit: resellerBalances.creditLimit, currency: resellerBalances.currency })
-    .from(resellerBalances).where(eq(resellerBalances.resellerId, resellerId))
-  return row
+interface LedgerRow { id: string, reseller_id: string, kind: LedgerEntry['kind'], amount: string, currency: string, order_id: string | null, reason: string | null, actor_id: string | null, created_at: unknown }
+
+function toLedgerEntry (r: LedgerRow): LedgerEntry {
+  return {
+    id: Number(r.id), resellerId: r.reseller_id, kind: r.kind, amount: Number(r.amount), currency: r.currency, orderId: r.order_id,
+    reason: r.reason, actorId: r.actor_id, createdAt: r.created_at instanceof Date ? r.created_at : new Date(String(r.created_at))
+  }
+}
+
+export async function getBalance (database: Database, resellerId: string): Promise<{ balance: number, creditLimit: number, currency: string } | undefined> {
+  const [reseller] = await database.sql<{ currency: string }[]>`select currency from resellers where id = ${resellerId}`
+  const balance = await balanceOf(database.sql, resellerId)
+  return reseller && balance ? { ...balance, currency: reseller.currency } : undefined
 }
 
 export async function listLedger (db: Db, resellerId: string, limit: number, beforeId?: number): Promise<LedgerEntry[]> {
@@ -213,7 +233,7 @@ export async function listLedger (db: Db, resellerId: string, limit: number, bef
 export async function ledgerMismatches (db: Db): Promise<{ resellerId: string, balance: number, ledgerSum: number }[]> {
   const rows = await db.execute<{ reseller_id: string, balance: string, ledger_sum: string }>(sql`
     select b.reseller_id, b.balance, coalesce(l.total, 0) as ledger_sum
-    from reseller_balances b
+    from (select reseller_id, sum(balance) as balance from reseller_balance_buckets group by reseller_id) b
     left join (select reseller_id, sum(amount) as total from ledger_entries group by reseller_id) l on l.reseller_id = b.reseller_id
     where b.balance <> coalesce(l.total, 0)
     order by b.reseller_id`)

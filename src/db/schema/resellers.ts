@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import { bigint, bigserial, boolean, check, index, integer, pgEnum, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core'
+import { bigserial, boolean, check, index, integer, pgEnum, pgTable, primaryKey, smallint, text, timestamp } from 'drizzle-orm/pg-core'
 import { amountMinor, bytea, createdAt, updatedAt } from './_columns.js'
 import { skus } from './skus.js'
 
@@ -45,18 +45,22 @@ export const resellerApiKeys = pgTable('reseller_api_keys', {
 ])
 
 /**
- * The prepaid balance. `balance + credit_limit >= 0` is a row constraint, so no
- * interleaving of debits can take a reseller below its limit.
+ * The prepaid balance, split into buckets so that concurrent orders of one reseller debit
+ * different rows instead of queueing on one row lock held through each commit. The
+ * balance is the sum of the buckets. Every bucket stays at or above `-floor`, and only
+ * bucket 0 has a floor (the credit limit), so the sum can never go below -credit_limit.
  */
-export const resellerBalances = pgTable('reseller_balances', {
-  resellerId: text('reseller_id').primaryKey().references(() => resellers.id),
-  currency: text('currency').notNull(),
+export const resellerBalanceBuckets = pgTable('reseller_balance_buckets', {
+  resellerId: text('reseller_id').notNull().references(() => resellers.id),
+  bucket: smallint('bucket').notNull(),
   balance: amountMinor('balance').notNull().default(0),
-  creditLimit: amountMinor('credit_limit').notNull().default(0),
+  /** How far below zero this bucket may go: the credit limit on bucket 0, zero elsewhere. */
+  floor: amountMinor('floor').notNull().default(0),
   updatedAt: updatedAt()
 }, (t) => [
-  check('reseller_balances_within_limit', sql`${t.balance} + ${t.creditLimit} >= 0`),
-  check('reseller_balances_credit_nonnegative', sql`${t.creditLimit} >= 0`)
+  primaryKey({ columns: [t.resellerId, t.bucket] }),
+  check('reseller_balance_buckets_within_floor', sql`${t.balance} + ${t.floor} >= 0`),
+  check('reseller_balance_buckets_floor_only_on_bucket_0', sql`${t.floor} >= 0 and (${t.bucket} = 0 or ${t.floor} = 0)`)
 ])
 
 /** Every money movement, written in the same transaction as the balance change it explains. */
@@ -67,7 +71,6 @@ export const ledgerEntries = pgTable('ledger_entries', {
   /** Signed: credits positive, debits negative. */
   amount: amountMinor('amount').notNull(),
   currency: text('currency').notNull(),
-  balanceAfter: bigint('balance_after', { mode: 'number' }).notNull(),
   orderId: text('order_id'),
   reason: text('reason'),
   /** Operator token id for adjustments. */

@@ -15,7 +15,10 @@ export const ImportCardKeysJson = z.object({
   unit_cost: MinorUnits.describe('What one code cost, minor units of the SKU currency'),
   expires_at: FutureTimestamp.optional(),
   source: z.string().trim().min(1).max(200).optional().describe('Where the codes came from (supplier, contract)'),
-  codes: z.array(z.object({ code: CodeField, pin: CodeField.nullish(), serial: CodeField.nullish() })).min(1).max(50_000)
+  // One entry is some 30-60 bytes of JSON ({"code":…,"pin":…}), so about 20,000 fit in the
+  // 1 MiB body limit; a higher cap would promise what the limit refuses (413 long before).
+  codes: z.array(z.object({ code: CodeField, pin: CodeField.nullish(), serial: CodeField.nullish() })).min(1).max(20_000)
+    .describe('At most 20,000 codes per request (bodies are capped at 1 MiB); import bigger batches with the CLI (`entitlement-gateway keys import`)')
 }).meta({ id: 'ImportCardKeys' })
 
 export const ImportCardKeysBody = z.union([ImportCardKeysJson, z.string().describe('text/csv: `code,pin,serial` lines, optional header')])

@@ -67,7 +67,6 @@ export const LedgerEntrySchema = z.object({
   kind: z.enum(['adjustment', 'order_debit', 'order_refund']),
   amount: z.number().int(),
   currency: z.string(),
-  balance_after: z.number().int(),
   order_id: z.string().nullable(),
   reason: z.string().nullable(),
   created_at: Timestamp

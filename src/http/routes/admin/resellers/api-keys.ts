@@ -19,7 +19,7 @@ export default async function apiKeyRoutes (app: FastifyInstance): Promise<void>
       response: { 201: IssuedApiKeySchema }
     }
   }, async (request, reply) => {
-    const key = await issueApiKey(app.deps.database.db, app.deps.keyring, request.params.id, auditActor(request))
+    const key = await issueApiKey(app.deps.database.sql, app.deps.keyring, request.params.id, auditActor(request))
     if (!key) throw new GatewayError('not_found', { detail: `no reseller ${request.params.id}` })
     return reply.code(201).header('cache-control', 'no-store').send({ key_id: key.keyId, secret: key.secret })
   })

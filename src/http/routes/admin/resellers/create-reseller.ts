@@ -22,7 +22,7 @@ export default async function createResellerRoute (app: FastifyInstance): Promis
     if (b.callback_url?.startsWith('http:') && !app.deps.config.callbackAllowPrivate) {
       throw new GatewayError('invalid_request', { detail: 'callback_url must be https', errors: [{ path: 'body.callback_url', message: 'expected https' }] })
     }
-    const { view, apiKey, webhookSecret } = await createReseller(app.deps.database.db, app.deps.keyring, {
+    const { view, apiKey, webhookSecret } = await createReseller(app.deps.database, app.deps.keyring, {
       name: b.name,
       tier: b.tier,
       currency: b.currency,

@@ -24,7 +24,7 @@ export default async function moneyRoutes (app: FastifyInstance): Promise<void> 
       response: { 201: LedgerEntrySchema }
     }
   }, async (request, reply) => {
-    const result = await adjustBalance(db, request.params.id, request.body.amount, request.body.reason, auditActor(request))
+    const result = await adjustBalance(app.deps.database.sql, request.params.id, request.body.amount, request.body.reason, auditActor(request))
     if (result === 'not_found') throw new GatewayError('not_found', { detail: `no reseller ${request.params.id}` })
     if (result === 'below_limit') throw new GatewayError('insufficient_balance', { detail: 'the correction would take the balance below its credit limit' })
     return reply.code(201).send(presentLedgerEntry(result.entry))

@@ -25,12 +25,12 @@ export default async function patchResellerRoute (app: FastifyInstance): Promise
     }
     let view
     try {
-      view = await patchReseller(app.deps.database.db, request.params.id, {
+      view = await patchReseller(app.deps.database, request.params.id, {
         name: b.name, tier: b.tier, callbackUrl: b.callback_url, callbackIncludesCodes: b.callback_includes_codes, authMode: b.auth_mode,
         ipAllowlist: b.ip_allowlist, rateLimitPerMinute: b.rate_limit_per_minute, creditLimit: b.credit_limit, status: b.status
       }, auditActor(request))
     } catch (err) {
-      if ((err as { cause?: { constraint_name?: string } }).cause?.constraint_name === 'reseller_balances_within_limit') {
+      if ((err as { constraint_name?: string }).constraint_name === 'reseller_balance_buckets_within_floor') {
         throw new GatewayError('invalid_state', { detail: 'the balance is already below zero by more than this credit limit' })
       }
       throw err

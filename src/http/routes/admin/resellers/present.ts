@@ -29,7 +29,6 @@ export function presentLedgerEntry (e: LedgerEntry): z.output<typeof LedgerEntry
     kind: e.kind,
     amount: e.amount,
     currency: e.currency,
-    balance_after: e.balanceAfter,
     order_id: e.orderId,
     reason: e.reason,
     created_at: e.createdAt.toISOString()

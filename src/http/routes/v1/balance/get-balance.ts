@@ -15,7 +15,7 @@ export default async function getBalanceRoute (app: FastifyInstance): Promise<vo
       response: { 200: BalanceSchema }
     }
   }, async (request) => {
-    const balance = await getBalance(app.deps.database.db, buyer(request).id)
+    const balance = await getBalance(app.deps.database, buyer(request).id)
     if (!balance) throw new Error('authenticated reseller without a balance row')
     return { available: balance.balance, credit_limit: balance.creditLimit, currency: balance.currency }
   })
