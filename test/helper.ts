@@ -146,10 +146,16 @@ export async function spawnGateway (t: T, env: Record<string, string>, readyTime
   })
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`gateway not listening after ${readyTimeoutMs} ms:\n${out}`)), readyTimeoutMs)
+    // Scan only what arrived since the last look, and stop once ready: a busy gateway logs a lot.
+    let scanned = 0
     const check = (): void => {
-      const line = out.split('\n').find((l) => l.includes('"gateway listening"'))
+      const end = out.lastIndexOf('\n')
+      if (end < scanned) return
+      const line = out.slice(scanned, end).split('\n').find((l) => l.includes('"gateway listening"'))
+      scanned = end + 1
       if (line) {
         clearTimeout(timer)
+        child.stdout?.off('data', check)
         resolve((JSON.parse(line) as { url: string }).url)
       }
     }

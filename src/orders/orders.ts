@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import type postgres from 'postgres'
 import { debit } from '../balance/buckets.js'
 import type { Keyring } from '../crypto/keyring.js'
-import { openCardKey, type SealedCardKey } from '../db/repositories/card-keys.js'
+import { openCardKey, type AllocatedCardKey, type SealedCardKey } from '../db/repositories/card-keys.js'
 import { newId } from '../domain/ids.js'
 import { canonicalJson } from '../domain/orders/canonical.js'
 import { recipientProblems } from '../domain/orders/recipient.js'
@@ -79,11 +79,11 @@ async function existing (sql: postgres.Sql | postgres.TransactionSql, resellerId
   return row ? { order: toOrder(row), hash: row.request_hash as Buffer } : undefined
 }
 
-function replay (found: { order: OrderRecord, hash: Buffer }, hash: Buffer): { order: OrderRecord, created: false } {
+function replay (found: { order: OrderRecord, hash: Buffer }, hash: Buffer): PlacedOrder {
   if (!found.hash.equals(hash)) {
     throw new GatewayError('idempotency_conflict', { detail: `client_order_id ${found.order.clientOrderId} was used for a different request (order ${found.order.id})` })
   }
-  return { order: found.order, created: false }
+  return { order: found.order, created: false, keys: [] }
 }
 
 export interface PlaceOrderDeps {
@@ -98,7 +98,14 @@ export interface PlaceOrderDeps {
  * with the same request returns the first order; concurrent duplicates wait on the unique
  * index and then find it.
  */
-export async function placeOrder (deps: PlaceOrderDeps, buyer: Buyer, request: OrderRequest): Promise<{ order: OrderRecord, created: boolean }> {
+export interface PlacedOrder {
+  order: OrderRecord
+  created: boolean
+  /** Keys sold by this call (new orders only); replays read theirs with cardKeyDeliveries. */
+  keys: AllocatedCardKey[]
+}
+
+export async function placeOrder (deps: PlaceOrderDeps, buyer: Buyer, request: OrderRequest): Promise<PlacedOrder> {
   const { sql } = deps
   const hash = requestHash(request)
   const prior = await existing(sql, buyer.id, request.client_order_id)
@@ -138,14 +145,14 @@ export async function placeOrder (deps: PlaceOrderDeps, buyer: Buyer, request: O
       }
       await tx`insert into ledger_entries (reseller_id, kind, amount, currency, order_id) values (${buyer.id}, 'order_debit', ${-amount}, ${sku.currency}, ${id})`
       lowStock = sale.lowStock
-      return { order: toOrder(inserted) }
+      return { order: toOrder(inserted), keys: sale.keys }
     })
     if ('raced' in result) {
       if (!result.raced) throw new Error('order conflict without a row')
       return replay(result.raced, hash)
     }
     reportLowStock(deps.log, lowStock)
-    return { order: result.order, created: true }
+    return { order: result.order, created: true, keys: result.keys }
   } catch (err) {
     if (err instanceof InsufficientStockError) {
       throw new GatewayError('sku_unavailable', { detail: `${sku.sku} is out of stock`, internal: err.message })
@@ -158,11 +165,16 @@ export async function placeOrder (deps: PlaceOrderDeps, buyer: Buyer, request: O
 export async function cardKeyDeliveries (sql: postgres.Sql, keyring: Keyring, orderId: string): Promise<CardKeyDelivery[]> {
   const rows = await sql<{ id: string, key_id: string, code_ciphertext: Buffer, pin_ciphertext: Buffer | null, serial_ciphertext: Buffer | null, expires_at: unknown }[]>`
     select id, key_id, code_ciphertext, pin_ciphertext, serial_ciphertext, expires_at from card_keys where order_id = ${orderId} order by expires_at, id`
-  return rows.map((r) => {
-    const sealed: SealedCardKey = { id: r.id, keyId: r.key_id, codeCiphertext: r.code_ciphertext, pinCiphertext: r.pin_ciphertext, serialCiphertext: r.serial_ciphertext }
-    const plain = openCardKey(keyring, sealed)
+  return openDeliveries(keyring, rows.map((r) => {
     const expires = r.expires_at === 'infinity' ? null : date(r.expires_at)
-    return { cardKeyId: r.id, code: plain.code, pin: plain.pin, serial: plain.serial, expiresAt: expires && Number.isFinite(expires.getTime()) ? expires : null }
+    return { id: r.id, keyId: r.key_id, codeCiphertext: r.code_ciphertext, pinCiphertext: r.pin_ciphertext, serialCiphertext: r.serial_ciphertext, expiresAt: expires && Number.isFinite(expires.getTime()) ? expires : null }
+  }))
+}
+
+export function openDeliveries (keyring: Keyring, keys: (SealedCardKey & { expiresAt: Date | null })[]): CardKeyDelivery[] {
+  return keys.map((k) => {
+    const plain = openCardKey(keyring, k)
+    return { cardKeyId: k.id, code: plain.code, pin: plain.pin, serial: plain.serial, expiresAt: k.expiresAt }
   })
 }
 

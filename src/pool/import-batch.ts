@@ -33,6 +33,8 @@ export interface ImportBatchInput {
 
 /** Rows per INSERT: large enough to amortise round trips, small enough to bound memory. */
 const CHUNK = 2000
+/** Batches this large refresh the planner's statistics of the pool at once. */
+const ANALYZE_AFTER = 1000
 
 /**
  * Imports one batch in one transaction: all of it or none of it. Lines stream through in
@@ -48,7 +50,7 @@ export async function importBatch (
   lines: AsyncIterable<ImportLine> | Iterable<ImportLine>,
   hooks: { onIssue?: (issue: ImportIssue) => void, onProgress?: (linesRead: number) => void } = {}
 ): Promise<ImportSummary> {
-  return await sql.begin(async (tx) => {
+  const summary = await sql.begin(async (tx) => {
     const [sku] = await tx<{ currency: string }[]>`select currency from skus where sku = ${input.sku} for key share`
     if (!sku) throw new GatewayError('not_found', { detail: `no SKU ${input.sku}` })
     const batchId = newId('bat')
@@ -134,4 +136,8 @@ export async function importBatch (
     })
     return summary
   })
+  // Fresh statistics right away, instead of at autovacuum's next pass: plans for the new
+  // keys should not be made from counts that predate them.
+  if (summary.imported >= ANALYZE_AFTER) await sql`analyze card_keys`
+  return summary
 }

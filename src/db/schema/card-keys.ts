@@ -59,10 +59,12 @@ export const cardKeys = pgTable('card_keys', {
 }, (t) => [
   // Duplicates are refused across the whole pool, whatever the SKU.
   uniqueIndex('card_keys_fingerprint_key').on(t.fingerprint),
-  // Allocation: the sellable keys of a SKU, soonest-expiring then oldest first. Partial, so
-  // it holds only what can still be sold and stays small as the pool drains.
-  index('card_keys_allocation_idx').on(t.sku, t.expiresAt, t.id).where(sql`status = 'available'`),
-  index('card_keys_sku_status_idx').on(t.sku, t.status),
+  // Allocation reads the sellable keys of a SKU in exactly this order (soonest-expiring, then
+  // oldest), so it stops at the first unlocked entries, and stock counts per status use it
+  // too. One index serving both keeps the planner from sorting all available keys of a SKU,
+  // which it did with a partial index beside a (sku, status) one whenever statistics were
+  // stale (right after a big import): 15 ms per allocation instead of 0.1 ms.
+  index('card_keys_allocation_idx').on(t.sku, t.status, t.expiresAt, t.id),
   index('card_keys_order_idx').on(t.orderId).where(sql`order_id is not null`),
   check('card_keys_sold_has_order', sql`(${t.status} in ('sold', 'redeemed')) <= (${t.orderId} is not null and ${t.soldAt} is not null)`),
   check('card_keys_available_is_untouched', sql`${t.status} <> 'available' or (${t.orderId} is null and ${t.soldAt} is null and ${t.revealedAt} is null and ${t.voidedAt} is null)`),

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { GatewayError } from '../../../../errors/gateway-error.js'
-import { cardKeyDeliveries, placeOrder } from '../../../../orders/orders.js'
+import { cardKeyDeliveries, openDeliveries, placeOrder } from '../../../../orders/orders.js'
 import { buyer } from '../../../plugins/reseller-auth.js'
 import { CreateOrderBody, OrderSchema } from '../../../schemas/orders.js'
 import { presentOrder } from '../present.js'
@@ -24,8 +24,8 @@ export default async function createOrder (app: FastifyInstance): Promise<void> 
     if (body.callback_url?.startsWith('http:') && !app.deps.config.callbackAllowPrivate) {
       throw new GatewayError('invalid_request', { detail: 'callback_url must be https', errors: [{ path: 'body.callback_url', message: 'expected https' }] })
     }
-    const { order, created } = await placeOrder({ sql: app.deps.database.sql, log: request.log }, buyer(request), body)
-    const deliveries = await cardKeyDeliveries(app.deps.database.sql, app.deps.keyring, order.id)
+    const { order, created, keys } = await placeOrder({ sql: app.deps.database.sql, log: request.log }, buyer(request), body)
+    const deliveries = created ? openDeliveries(app.deps.keyring, keys) : await cardKeyDeliveries(app.deps.database.sql, app.deps.keyring, order.id)
     return reply.code(created ? 201 : 200).header('cache-control', 'no-store').send(presentOrder(order, deliveries))
   })
 }
