@@ -1,4 +1,5 @@
 import t from 'tap'
+import { isFinal, ORDER_STATUSES, ORDER_TRANSITIONS, type OrderStatus } from '../../src/domain/orders/status.js'
 import { build } from '../helper.js'
 import { cardSku, createReseller } from './helpers.js'
 
@@ -132,4 +133,28 @@ t.test('balances reconcile with their ledgers, and a corrupted row is reported',
   const bad = await ta.app.inject({ method: 'GET', url: '/admin/v1/reconciliation/balances', headers: ta.auth('finance') })
   t.equal(bad.json().ok, false)
   t.equal(bad.json().mismatches.length, 1)
+})
+
+t.test('order states move only as the domain table says; the request never changes', async (t) => {
+  const ta = await build(t)
+  await cardSku(ta, 'gc-state', 100, 1)
+  const rsl = await createReseller(ta, {}, 1000)
+  const placed = await ta.app.inject({ method: 'POST', url: '/v1/orders', headers: rsl.bearer, payload: { client_order_id: 'ST-1', sku: 'gc-state' } })
+  const id = placed.json().id as string
+  const sql = ta.database.sql
+  const setStatus = async (status: string) => await sql.begin(async (tx) => {
+    await tx`alter table orders disable trigger orders_guard_transition`
+    await tx.unsafe(`update orders set status = '${status}', completed_at = ${isFinal(status as OrderStatus) ? 'now()' : 'null'} where id = $1`, [id])
+    await tx`alter table orders enable trigger orders_guard_transition`
+  })
+  for (const from of ORDER_STATUSES) {
+    for (const to of ORDER_STATUSES) {
+      if (from === to) continue
+      await setStatus(from)
+      const attempt = sql.unsafe(`update orders set status = '${to}', completed_at = ${isFinal(to) ? 'now()' : 'null'} where id = $1`, [id])
+      if (ORDER_TRANSITIONS[from].includes(to)) await t.resolves(attempt, `${from} -> ${to} allowed`)
+      else await t.rejects(attempt, /is not allowed/, `${from} -> ${to} refused`)
+    }
+  }
+  await t.rejects(sql`update orders set amount = 1, unit_price = 1 where id = ${id}`, /immutable/)
 })

@@ -1,10 +1,11 @@
 import { sql } from 'drizzle-orm'
 import { check, index, integer, jsonb, pgEnum, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core'
+import { ORDER_STATUSES } from '../../domain/orders/status.js'
 import { amountMinor, bytea, createdAt, updatedAt } from './_columns.js'
 import { resellers } from './resellers.js'
 import { skus } from './skus.js'
 
-export const orderStatus = pgEnum('order_status', ['processing', 'succeeded', 'failed', 'pending_review'])
+export const orderStatus = pgEnum('order_status', ORDER_STATUSES)
 
 /**
  * What a reseller asked for, and how it ended. Fulfilment tries (supplier attempts, pool
