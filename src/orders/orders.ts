@@ -91,13 +91,6 @@ export interface PlaceOrderDeps {
   log: { warn: (obj: object, msg: string) => void }
 }
 
-/**
- * Accepts and, for card-pool SKUs, fulfils an order in one transaction: the order row, the
- * keys, the debit and its ledger entry commit together or not at all, so a refused order
- * (no stock, no money) leaves nothing behind and charges nothing. The same client_order_id
- * with the same request returns the first order; concurrent duplicates wait on the unique
- * index and then find it.
- */
 export interface PlacedOrder {
   order: OrderRecord
   created: boolean
@@ -105,6 +98,13 @@ export interface PlacedOrder {
   keys: AllocatedCardKey[]
 }
 
+/**
+ * Accepts and, for card-pool SKUs, fulfils an order in one transaction: the order row, the
+ * keys, the debit and its ledger entry commit together or not at all, so a refused order
+ * (no stock, no money) leaves nothing behind and charges nothing. The same client_order_id
+ * with the same request returns the first order; concurrent duplicates wait on the unique
+ * index and then find it.
+ */
 export async function placeOrder (deps: PlaceOrderDeps, buyer: Buyer, request: OrderRequest): Promise<PlacedOrder> {
   const { sql } = deps
   const hash = requestHash(request)

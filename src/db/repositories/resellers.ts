@@ -102,7 +102,7 @@ export async function patchReseller (database: Database, id: string, patch: Rese
     // A limit below what is already spent is refused by the bucket constraint, and with it
     // the whole change.
     if (creditLimit !== undefined) await setCreditLimit(tx, id, creditLimit)
-    await writeAuditSql(tx, actor, { action: 'reseller.update', targetType: 'reseller', targetId: id, details: { fields: Object.keys(patch).filter((k) => patch[k as keyof ResellerPatch] !== undefined).sort() } })
+    await writeAuditSql(tx, actor, { action: 'reseller.update', targetType: 'reseller', targetId: id, details: { fields: [...set, ...(creditLimit !== undefined ? ['credit_limit'] : [])].sort() } })
     return true
   })
   return found ? await getResellerView(database.db, id) : undefined

@@ -105,7 +105,11 @@ export async function registerResellerAuth (app: FastifyInstance): Promise<void>
 
   const { config } = app.deps
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2000, lazyConnect: false }) : undefined
-  if (redis) app.addHook('onClose', async () => { await redis.quit() })
+  if (redis) {
+    // Without a listener ioredis prints errors to stderr outside our logs; the limiter skips on error.
+    redis.on('error', (err: Error) => app.log.warn({ err }, 'rate-limit Redis unavailable; limits are not enforced meanwhile'))
+    app.addHook('onClose', async () => { await redis.quit() })
+  }
   await app.register(fastifyRateLimit, {
     global: false,
     ...(redis ? { redis, nameSpace: 'egw-rate-limit-' } : {}),
@@ -153,8 +157,14 @@ export async function registerResellerAuth (app: FastifyInstance): Promise<void>
     request.reseller = {
       id: credential.resellerId, keyId: credential.keyId, tier: credential.tier, currency: credential.currency, rateLimitPerMinute: credential.rateLimitPerMinute
     }
-    if (credential.status !== 'active') throw new GatewayError('forbidden', { detail: 'this reseller account is suspended' })
+    // Refused callers with valid credentials (a leaked key used from elsewhere, a suspended
+    // account) count against their IP like failed logins, so they cannot hammer us either.
+    if (credential.status !== 'active') {
+      await enforce(byIp, request, reply)
+      throw new GatewayError('forbidden', { detail: 'this reseller account is suspended' })
+    }
     if (!allowlistMatcher(credential.ipAllowlist)(request.ip)) {
+      await enforce(byIp, request, reply)
       throw new GatewayError('ip_not_allowed', { detail: 'the calling address is not in this account\'s IP allowlist' })
     }
     await enforce(byReseller, request, reply)
