@@ -82,6 +82,9 @@ async function spread (tx: Tx, resellerId: string, total: number, typical: numbe
 /** Adds `amount` (> 0), spread over the buckets so later debits can run side by side. */
 export async function credit (tx: Tx, resellerId: string, amount: number): Promise<void> {
   const share = Math.floor(amount / BUCKETS)
+  // Locks in bucket order first, like every other multi-bucket path: an UPDATE alone would
+  // lock them in heap order and could deadlock against a consolidating debit.
+  await tx`select bucket from reseller_balance_buckets where reseller_id = ${resellerId} order by bucket for update`
   await tx`
     update reseller_balance_buckets set updated_at = now(),
       balance = balance + ${share}::bigint + case when bucket = 0 then ${amount - share * BUCKETS}::bigint else 0 end

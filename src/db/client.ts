@@ -20,7 +20,12 @@ export function createDatabase (url: string, options: { max: number, application
     // Recycle connections so a fail-over or a pgbouncer restart is absorbed over time.
     max_lifetime: 60 * 30,
     onnotice: () => {},
-    connection: { application_name: options.applicationName ?? 'entitlement-gateway' }
+    connection: {
+      application_name: options.applicationName ?? 'entitlement-gateway',
+      // No request waits forever on a lock or a runaway query; the caller gets a clear error.
+      lock_timeout: 10_000,
+      statement_timeout: 60_000
+    }
   })
   const db = drizzle(sql, { schema })
   return { sql, db, close: () => sql.end({ timeout: 5 }) }

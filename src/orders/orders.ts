@@ -140,10 +140,13 @@ export async function placeOrder (deps: PlaceOrderDeps, buyer: Buyer, request: O
       if (!inserted) return { raced: await existing(tx, buyer.id, request.client_order_id) }
       const sale = await sellCardKeys(tx, { sku: sku.sku, quantity: request.quantity, orderId: id, lowStockThreshold: sku.lowStockThreshold })
       // Debit last, so the balance bucket it locks is held for as short a time as possible.
-      if (!await debit(tx, buyer.id, amount)) {
-        throw new GatewayError('insufficient_balance', { detail: `balance plus credit limit is below the order amount ${amount}` })
+      // A free product moves no money, so it has no ledger entry.
+      if (amount > 0) {
+        if (!await debit(tx, buyer.id, amount)) {
+          throw new GatewayError('insufficient_balance', { detail: `balance plus credit limit is below the order amount ${amount}` })
+        }
+        await tx`insert into ledger_entries (reseller_id, kind, amount, currency, order_id) values (${buyer.id}, 'order_debit', ${-amount}, ${sku.currency}, ${id})`
       }
-      await tx`insert into ledger_entries (reseller_id, kind, amount, currency, order_id) values (${buyer.id}, 'order_debit', ${-amount}, ${sku.currency}, ${id})`
       lowStock = sale.lowStock
       return { order: toOrder(inserted), keys: sale.keys }
     })

@@ -34,6 +34,11 @@ t.test('bearer and signed requests, and each authentication failure with its own
     t.equal(res.json().code, code, name)
   }
 
+  const stale = Math.floor(Date.now() / 1000) - 600
+  const probeUnknown = await get(signed({ keyId: 'ak_unknown', secret: 'x' }, 'GET', '/v1/balance', '', { timestamp: stale }))
+  const probeKnown = await get(signed(rsl, 'GET', '/v1/balance', '', { timestamp: stale }))
+  t.equal(probeUnknown.json().code, probeKnown.json().code, 'a stale request does not reveal whether the key id exists')
+
   const tampered = signed(rsl, 'POST', '/v1/orders', body)
   const changed = await ta.app.inject({ method: 'POST', url: '/v1/orders', headers: { ...tampered, 'content-type': 'application/json' }, payload: body.replace('S-1', 'S-2') })
   t.equal(changed.json().code, 'signature_invalid', 'the body is covered by the signature')
@@ -53,8 +58,8 @@ t.test('signature_only accounts refuse bearer; revoked keys stop; suspended rese
   const ta = await build(t)
   const strict = await createReseller(ta, { auth_mode: 'signature_only' })
   const bearer = await ta.app.inject({ method: 'GET', url: '/v1/balance', headers: strict.bearer })
-  t.equal(bearer.statusCode, 401)
-  t.match(bearer.json().detail, /signed requests only/)
+  t.equal(bearer.statusCode, 403)
+  t.match(bearer.json(), { code: 'forbidden', detail: /signed requests only/ })
   t.equal((await ta.app.inject({ method: 'GET', url: '/v1/balance', headers: signed(strict, 'GET', '/v1/balance') })).statusCode, 200)
 
   const rsl = await createReseller(ta)

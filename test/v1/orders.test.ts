@@ -158,3 +158,47 @@ t.test('order states move only as the domain table says; the request never chang
   }
   await t.rejects(sql`update orders set amount = 1, unit_price = 1 where id = ${id}`, /immutable/)
 })
+
+t.test('free products, callback URL normalisation', async (t) => {
+  const ta = await build(t, { CALLBACK_ALLOW_PRIVATE: 'false' })
+  await cardSku(ta, 'gc-free', 0, 2)
+  const rsl = await createReseller(ta)
+  const free = await ta.app.inject({ method: 'POST', url: '/v1/orders', headers: rsl.bearer, payload: { client_order_id: 'F-1', sku: 'gc-free' } })
+  t.equal(free.statusCode, 201, free.body)
+  t.equal(free.json().amount, 0)
+  const [ledger] = await ta.database.sql`select count(*)::int as n from ledger_entries where reseller_id = ${rsl.id}`
+  t.equal(ledger?.n, 0, 'no money moved, no ledger entry')
+  for (const url of ['HTTP://127.0.0.1/hook', 'http://merchant.example/hook', 'https://user:pw@merchant.example/hook']) {
+    const res = await ta.app.inject({ method: 'POST', url: '/v1/orders', headers: rsl.bearer, payload: { client_order_id: 'F-2', sku: 'gc-free', callback_url: url } })
+    t.equal(res.statusCode, 400, url)
+    t.same(res.json().errors.map((e: { path: string }) => e.path), ['body.callback_url'])
+  }
+  const ok = await ta.app.inject({ method: 'POST', url: '/v1/orders', headers: rsl.bearer, payload: { client_order_id: 'F-3', sku: 'gc-free', callback_url: 'HTTPS://Merchant.Example/hook' } })
+  t.equal(ok.statusCode, 201)
+  const [row] = await ta.database.sql`select callback_url from orders where id = ${ok.json().id}`
+  t.equal(row?.callback_url, 'https://merchant.example/hook', 'stored normalised')
+})
+
+t.test('orders, top-ups and credit-limit changes of one reseller run together without deadlocks', async (t) => {
+  const ta = await build(t)
+  await cardSku(ta, 'gc-mix', 10, 2000)
+  const rsl = await createReseller(ta, { credit_limit: 100 }, 2000)
+  const until = Date.now() + 2500
+  const failures: string[] = []
+  const loop = async (name: string, step: (i: number) => Promise<{ statusCode: number, body: string }>, ok: number[]) => {
+    for (let i = 0; Date.now() < until; i++) {
+      const res = await step(i)
+      if (!ok.includes(res.statusCode)) failures.push(`${name} ${res.statusCode} ${res.body}`)
+    }
+  }
+  await Promise.all([
+    ...Array.from({ length: 8 }, async (_, w) => await loop('order', async (i) => await ta.app.inject({ method: 'POST', url: '/v1/orders', headers: rsl.bearer, payload: { client_order_id: `MIX-${w}-${i}`, sku: 'gc-mix', quantity: 1 + (i % 3) } }), [201, 402, 409])),
+    ...Array.from({ length: 2 }, async () => await loop('top-up', async () => await ta.app.inject({ method: 'POST', url: `/admin/v1/resellers/${rsl.id}/balance-adjustments`, headers: ta.auth('finance'), payload: { amount: 37, reason: 'drip' } }), [201])),
+    loop('credit', async (i) => await ta.app.inject({ method: 'PATCH', url: `/admin/v1/resellers/${rsl.id}`, headers: ta.auth('admin'), payload: { credit_limit: 100 + (i % 5) * 10 } }), [200, 409])
+  ])
+  t.same(failures.slice(0, 5), [], 'no 500s, no deadlocks')
+  const recon = await ta.app.inject({ method: 'GET', url: '/admin/v1/reconciliation/balances', headers: ta.auth('finance') })
+  t.same(recon.json(), { ok: true, mismatches: [] })
+  const [negative] = await ta.database.sql`select count(*)::int as n from reseller_balance_buckets where balance + floor < 0`
+  t.equal(negative?.n, 0)
+})

@@ -97,7 +97,7 @@ export async function patchReseller (database: Database, id: string, patch: Rese
   const found = await database.sql.begin(async (tx) => {
     const [row] = set.length > 0
       ? await tx`update resellers set ${tx(columns as Record<string, postgres.ParameterOrJSON<never>>, set)}, updated_at = now() where id = ${id} returning id`
-      : await tx`select id from resellers where id = ${id} for update`
+      : await tx`select id from resellers where id = ${id} for no key update`
     if (!row) return false
     // A limit below what is already spent is refused by the bucket constraint, and with it
     // the whole change.
@@ -110,7 +110,7 @@ export async function patchReseller (database: Database, id: string, patch: Rese
 
 export async function issueApiKey (sql: postgres.Sql, keyring: Keyring, resellerId: string, actor: AuditActor): Promise<IssuedApiKey | undefined> {
   return await sql.begin(async (tx) => {
-    const [exists] = await tx`select id from resellers where id = ${resellerId} for update`
+    const [exists] = await tx`select id from resellers where id = ${resellerId} for no key update`
     if (!exists) return undefined
     const key = await insertApiKey(tx, keyring, resellerId)
     await writeAuditSql(tx, actor, { action: 'reseller.api_key.create', targetType: 'reseller', targetId: resellerId, details: { api_key: key.keyId } })
@@ -187,8 +187,8 @@ export async function rememberNonce (sql: postgres.Sql, keyId: string, nonce: st
 }
 
 export async function deleteExpiredNonces (sql: postgres.Sql): Promise<number> {
-  const rows = await sql`delete from request_nonces where expires_at < now() returning 1`
-  return rows.length
+  const result = await sql`delete from request_nonces where expires_at < now()`
+  return result.count
 }
 
 /** One ledger row and the balance change it explains, together. */

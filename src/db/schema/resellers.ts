@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import { bigserial, boolean, check, index, integer, pgEnum, pgTable, primaryKey, smallint, text, timestamp } from 'drizzle-orm/pg-core'
+import { bigserial, boolean, check, index, integer, pgEnum, pgTable, primaryKey, smallint, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core'
 import { amountMinor, bytea, createdAt, updatedAt } from './_columns.js'
 import { skus } from './skus.js'
 
@@ -78,8 +78,11 @@ export const ledgerEntries = pgTable('ledger_entries', {
   createdAt: createdAt()
 }, (t) => [
   index('ledger_entries_reseller_idx').on(t.resellerId, t.id),
-  index('ledger_entries_order_idx').on(t.orderId).where(sql`order_id is not null`),
-  check('ledger_entries_amount_nonzero', sql`${t.amount} <> 0`)
+  // One debit and at most one refund per order, however often a finish is retried.
+  uniqueIndex('ledger_entries_order_kind_key').on(t.orderId, t.kind).where(sql`order_id is not null`),
+  check('ledger_entries_amount_nonzero', sql`${t.amount} <> 0`),
+  check('ledger_entries_sign_fits_kind', sql`(${t.kind} <> 'order_debit' or ${t.amount} < 0) and (${t.kind} <> 'order_refund' or ${t.amount} > 0)`),
+  check('ledger_entries_order_kinds_have_order', sql`(${t.kind} = 'adjustment') = (${t.orderId} is null)`)
 ])
 
 /** Per-reseller prices; they beat the tier's. */

@@ -24,8 +24,15 @@ function jsonPath (context: string | undefined, instancePath: string): string {
 }
 
 /** Everything that fails becomes a GatewayError; the rest of the handler only renders. */
+/** PostgreSQL gave up waiting (deadlock, lock or statement timeout): safe to retry, not a bug. */
+const TRANSIENT_SQLSTATES = new Set(['40P01', '40001', '55P03', '57014'])
+
 function toGatewayError (err: FastifyError): GatewayError {
   if (err instanceof GatewayError) return err
+  const sqlState = (loggableCause(err) as { code?: unknown }).code
+  if (typeof sqlState === 'string' && TRANSIENT_SQLSTATES.has(sqlState)) {
+    return new GatewayError('unavailable', { detail: 'the request conflicted with concurrent work; retry it', internal: `sqlstate ${sqlState}`, cause: err })
+  }
   if (hasZodFastifySchemaValidationErrors(err)) {
     const errors: FieldError[] = err.validation.map((v) => ({
       path: jsonPath(err.validationContext, v.instancePath),

@@ -57,11 +57,13 @@ async function authenticate (app: FastifyInstance, request: FastifyRequest): Pro
     if (!keyId || !timestamp || !nonce || !signature) {
       throw new GatewayError('unauthorized', { detail: 'signed requests need x-egw-key, x-egw-timestamp, x-egw-nonce and x-egw-signature' })
     }
-    const credential = keyId.startsWith('ak_') ? await credentialByKeyId(sql, keyId) : undefined
-    if (!credential) throw new GatewayError('unauthorized', { detail: 'unknown or revoked API key' })
+    // The window is checked before the key is looked up, so the answer never tells whether
+    // a key id exists.
     if (!/^\d{1,12}$/.test(timestamp) || Math.abs(Date.now() / 1000 - Number(timestamp)) > SIGNATURE_WINDOW_S) {
       throw new GatewayError('timestamp_out_of_window', { detail: `x-egw-timestamp must be unix seconds within ${SIGNATURE_WINDOW_S} s of server time` })
     }
+    const credential = keyId.startsWith('ak_') ? await credentialByKeyId(sql, keyId) : undefined
+    if (!credential) throw new GatewayError('unauthorized', { detail: 'unknown or revoked API key' })
     if (!NONCE.test(nonce)) throw new GatewayError('unauthorized', { detail: 'x-egw-nonce must be 16..64 characters of [A-Za-z0-9_-]' })
     const given = SIGNATURE.exec(signature)?.[1]
     const secret = app.deps.keyring.decryptString({ keyId: credential.secretKeyId, ciphertext: credential.secretCiphertext }, apiSecretAad(credential.keyId))
@@ -81,7 +83,8 @@ async function authenticate (app: FastifyInstance, request: FastifyRequest): Pro
   const credential = token.startsWith('sk_') ? await credentialBySecret(sql, token) : undefined
   if (!credential) throw new GatewayError('unauthorized', { detail: 'unknown or revoked API key' })
   if (credential.authMode === 'signature_only') {
-    throw new GatewayError('unauthorized', { detail: 'this account accepts signed requests only' })
+    // Valid credentials used in a way this account does not allow: 403, as api.md lists it.
+    throw new GatewayError('forbidden', { detail: 'this account accepts signed requests only' })
   }
   return credential
 }
@@ -104,11 +107,19 @@ export async function registerResellerAuth (app: FastifyInstance): Promise<void>
   })
 
   const { config } = app.deps
-  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2000, lazyConnect: false }) : undefined
+  // A slow or absent Redis must cost a request milliseconds, not seconds: no offline queue,
+  // a short command timeout, and the limiter lets requests through on error.
+  const redis = config.redisUrl
+    ? new Redis(config.redisUrl, { maxRetriesPerRequest: 0, enableOfflineQueue: false, commandTimeout: 200, connectTimeout: 2000 })
+    : undefined
   if (redis) {
     // Without a listener ioredis prints errors to stderr outside our logs; the limiter skips on error.
     redis.on('error', (err: Error) => app.log.warn({ err }, 'rate-limit Redis unavailable; limits are not enforced meanwhile'))
-    app.addHook('onClose', async () => { await redis.quit() })
+    app.addHook('onClose', async () => {
+      const timer = setTimeout(() => redis.disconnect(), 1000)
+      await redis.quit().catch(() => redis.disconnect())
+      clearTimeout(timer)
+    })
   }
   await app.register(fastifyRateLimit, {
     global: false,

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { parseCidr } from '../../domain/cidr.js'
 import { Timestamp } from './common.js'
-import { Currency, MinorUnits, TierParam } from './skus.js'
+import { Currency, MAX_MINOR_UNITS, MinorUnits, TierParam } from './skus.js'
 
 const Cidr = z.string().refine((v) => parseCidr(v) !== undefined, 'expected an IP address or CIDR, e.g. 203.0.113.0/24')
 const CallbackUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).max(2048)
@@ -57,7 +57,7 @@ export const CreatedResellerSchema = ResellerSchema.extend({
 }).meta({ id: 'CreatedReseller' })
 
 export const BalanceAdjustmentBody = z.object({
-  amount: z.number().int().min(-Number.MAX_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER).refine((v) => v !== 0, 'must not be zero')
+  amount: z.number().int().min(-MAX_MINOR_UNITS).max(MAX_MINOR_UNITS).refine((v) => v !== 0, 'must not be zero')
     .describe('Minor units: positive tops up, negative corrects'),
   reason: z.string().trim().min(1).max(500)
 }).meta({ id: 'BalanceAdjustment' })

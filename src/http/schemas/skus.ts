@@ -7,7 +7,10 @@ import { Timestamp } from './common.js'
 export const SkuParam = z.string().regex(SKU_PATTERN, 'expected 2..64 characters of [a-z0-9._-], starting with a letter or digit')
 export const TierParam = z.string().regex(TIER_PATTERN, 'expected 1..32 characters of [a-z0-9_-]')
 export const Currency = z.string().regex(/^[A-Z]{3}$/, 'expected an ISO-4217 code such as CNY')
-export const MinorUnits = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)
+// 10^12 minor units (ten billion in major units) per amount keeps every product and sum we
+// compute far inside the 2^53 range where JavaScript numbers are exact.
+export const MAX_MINOR_UNITS = 1_000_000_000_000
+export const MinorUnits = z.number().int().min(0).max(MAX_MINOR_UNITS)
   .describe('Integer amount in minor units (fen, cents)')
 
 const SkuFields = z.object({

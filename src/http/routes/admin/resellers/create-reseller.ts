@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { createReseller } from '../../../../db/repositories/resellers.js'
-import { GatewayError } from '../../../../errors/gateway-error.js'
+import { normaliseCallbackUrl } from '../../../callback-url.js'
 import { auditActor } from '../../../plugins/admin-auth.js'
 import { CreatedResellerSchema, CreateResellerBody } from '../../../schemas/resellers.js'
 import { presentReseller } from './present.js'
@@ -19,14 +19,12 @@ export default async function createResellerRoute (app: FastifyInstance): Promis
     }
   }, async (request, reply) => {
     const b = request.body
-    if (b.callback_url?.startsWith('http:') && !app.deps.config.callbackAllowPrivate) {
-      throw new GatewayError('invalid_request', { detail: 'callback_url must be https', errors: [{ path: 'body.callback_url', message: 'expected https' }] })
-    }
+    const callbackUrl = normaliseCallbackUrl(b.callback_url, app.deps.config.callbackAllowPrivate, 'body.callback_url')
     const { view, apiKey, webhookSecret } = await createReseller(app.deps.database, app.deps.keyring, {
       name: b.name,
       tier: b.tier,
       currency: b.currency,
-      callbackUrl: b.callback_url ?? null,
+      callbackUrl: callbackUrl ?? null,
       callbackIncludesCodes: b.callback_includes_codes ?? false,
       authMode: b.auth_mode ?? 'bearer_or_signature',
       ipAllowlist: b.ip_allowlist ?? [],

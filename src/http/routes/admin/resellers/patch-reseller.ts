@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { patchReseller } from '../../../../db/repositories/resellers.js'
 import { GatewayError } from '../../../../errors/gateway-error.js'
+import { normaliseCallbackUrl } from '../../../callback-url.js'
 import { auditActor } from '../../../plugins/admin-auth.js'
 import { PatchResellerBody, ResellerIdParam, ResellerSchema } from '../../../schemas/resellers.js'
 import { presentReseller } from './present.js'
@@ -20,13 +21,11 @@ export default async function patchResellerRoute (app: FastifyInstance): Promise
     }
   }, async (request) => {
     const b = request.body
-    if (b.callback_url?.startsWith('http:') && !app.deps.config.callbackAllowPrivate) {
-      throw new GatewayError('invalid_request', { detail: 'callback_url must be https', errors: [{ path: 'body.callback_url', message: 'expected https' }] })
-    }
+    const callbackUrl = normaliseCallbackUrl(b.callback_url, app.deps.config.callbackAllowPrivate, 'body.callback_url')
     let view
     try {
       view = await patchReseller(app.deps.database, request.params.id, {
-        name: b.name, tier: b.tier, callbackUrl: b.callback_url, callbackIncludesCodes: b.callback_includes_codes, authMode: b.auth_mode,
+        name: b.name, tier: b.tier, callbackUrl, callbackIncludesCodes: b.callback_includes_codes, authMode: b.auth_mode,
         ipAllowlist: b.ip_allowlist, rateLimitPerMinute: b.rate_limit_per_minute, creditLimit: b.credit_limit, status: b.status
       }, auditActor(request))
     } catch (err) {

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
-import { GatewayError } from '../../../../errors/gateway-error.js'
+import { normaliseCallbackUrl } from '../../../callback-url.js'
 import { cardKeyDeliveries, openDeliveries, placeOrder } from '../../../../orders/orders.js'
 import { buyer } from '../../../plugins/reseller-auth.js'
 import { CreateOrderBody, OrderSchema } from '../../../schemas/orders.js'
@@ -20,10 +20,7 @@ export default async function createOrder (app: FastifyInstance): Promise<void> 
       response: { 200: OrderSchema, 201: OrderSchema }
     }
   }, async (request, reply) => {
-    const body = request.body
-    if (body.callback_url?.startsWith('http:') && !app.deps.config.callbackAllowPrivate) {
-      throw new GatewayError('invalid_request', { detail: 'callback_url must be https', errors: [{ path: 'body.callback_url', message: 'expected https' }] })
-    }
+    const body = { ...request.body, callback_url: normaliseCallbackUrl(request.body.callback_url, app.deps.config.callbackAllowPrivate, 'body.callback_url') ?? undefined }
     const { order, created, keys } = await placeOrder({ sql: app.deps.database.sql, log: request.log }, buyer(request), body)
     const deliveries = created ? openDeliveries(app.deps.keyring, keys) : await cardKeyDeliveries(app.deps.database.sql, app.deps.keyring, order.id)
     return reply.code(created ? 201 : 200).header('cache-control', 'no-store').send(presentOrder(order, deliveries))

@@ -1,0 +1,4 @@
+DROP INDEX "ledger_entries_order_idx";--> statement-breakpoint
+CREATE UNIQUE INDEX "ledger_entries_order_kind_key" ON "ledger_entries" USING btree ("order_id","kind") WHERE order_id is not null;--> statement-breakpoint
+ALTER TABLE "ledger_entries" ADD CONSTRAINT "ledger_entries_sign_fits_kind" CHECK (("ledger_entries"."kind" <> 'order_debit' or "ledger_entries"."amount" < 0) and ("ledger_entries"."kind" <> 'order_refund' or "ledger_entries"."amount" > 0));--> statement-breakpoint
+ALTER TABLE "ledger_entries" ADD CONSTRAINT "ledger_entries_order_kinds_have_order" CHECK (("ledger_entries"."kind" = 'adjustment') = ("ledger_entries"."order_id" is null));
