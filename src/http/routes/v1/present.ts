@@ -18,7 +18,8 @@ export function presentProduct (p: PricedSku): z.output<typeof ProductSchema> {
   }
 }
 
-export function presentOrder (o: OrderRecord, deliveries: CardKeyDelivery[]): z.output<typeof OrderSchema> {
+/** The fields every view of an order shares (reseller and admin). */
+export function orderFields (o: OrderRecord): Omit<z.output<typeof OrderSchema>, 'deliveries'> {
   return {
     id: o.id,
     client_order_id: o.clientOrderId,
@@ -30,8 +31,14 @@ export function presentOrder (o: OrderRecord, deliveries: CardKeyDelivery[]): z.
     currency: o.currency,
     status: o.status,
     failure: o.failure,
-    deliveries: deliveries.map((d) => ({ type: 'card_key' as const, code: d.code, pin: d.pin, serial: d.serial, expires_at: d.expiresAt?.toISOString() ?? null })),
     created_at: o.createdAt.toISOString(),
     completed_at: o.completedAt?.toISOString() ?? null
+  }
+}
+
+export function presentOrder (o: OrderRecord, deliveries: CardKeyDelivery[]): z.output<typeof OrderSchema> {
+  return {
+    ...orderFields(o),
+    deliveries: deliveries.map((d) => ({ type: 'card_key' as const, code: d.code, pin: d.pin, serial: d.serial, expires_at: d.expiresAt?.toISOString() ?? null }))
   }
 }

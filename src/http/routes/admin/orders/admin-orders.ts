@@ -6,26 +6,16 @@ import { GatewayError } from '../../../../errors/gateway-error.js'
 import { getOrder, listOrders, orderCost, type OrderRecord } from '../../../../orders/orders.js'
 import { CursorQuery, LimitQuery, decodeCursor, encodeCursor, page } from '../../../schemas/common.js'
 import { AdminOrderSchema, OrderIdParam, OrderListQuery } from '../../../schemas/orders.js'
+import { orderFields } from '../../v1/present.js'
 
 async function presentAdminOrder (sql: postgres.Sql, o: OrderRecord): Promise<z.output<typeof AdminOrderSchema>> {
   const keys = await sql<{ id: string, expires_at: unknown }[]>`select id, expires_at from card_keys where order_id = ${o.id} order by expires_at, id`
   return {
-    id: o.id,
+    ...orderFields(o),
     reseller_id: o.resellerId,
-    client_order_id: o.clientOrderId,
-    sku: o.sku,
-    quantity: o.quantity,
-    recipient: o.recipient,
-    unit_price: o.unitPrice,
-    amount: o.amount,
-    currency: o.currency,
-    status: o.status,
-    failure: o.failure,
     deliveries: keys.map((k) => ({ type: 'card_key' as const, card_key_id: k.id, expires_at: k.expires_at === 'infinity' || k.expires_at === null ? null : new Date(String(k.expires_at)).toISOString() })),
     attempts: [],
-    cost: await orderCost(sql, o.id),
-    created_at: o.createdAt.toISOString(),
-    completed_at: o.completedAt?.toISOString() ?? null
+    cost: await orderCost(sql, o.id)
   }
 }
 
