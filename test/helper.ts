@@ -47,6 +47,20 @@ export async function createTestDatabase (t: T): Promise<string> {
   return withDatabase(server, name)
 }
 
+/**
+ * Serialises the heaviest tests (dozens of connections each) across parallel test files,
+ * so together they stay under the server's max_connections. A session advisory lock on
+ * the test server, held until teardown.
+ */
+export async function exclusive (t: T): Promise<void> {
+  const lock = postgres(testServerUrl(), { max: 1, onnotice: () => {} })
+  await lock`select pg_advisory_lock(7316042599)`
+  t.teardown(async () => {
+    await lock`select pg_advisory_unlock(7316042599)`
+    await lock.end()
+  })
+}
+
 export const TEST_KEYS = generateKeyMaterial('test1')
 
 export function testEnv (databaseUrl: string, extra: Record<string, string> = {}): Record<string, string> {

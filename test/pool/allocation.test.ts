@@ -11,7 +11,7 @@ import { importBatch } from '../../src/pool/import-batch.js'
 import { reportLowStock, sellCardKeys } from '../../src/pool/sell.js'
 import { createLogger } from '../../src/observability/logger.js'
 import { packageRoot } from '../../src/paths.js'
-import { createTestDatabase, LogCapture, TEST_KEYS } from '../helper.js'
+import { createTestDatabase, exclusive, LogCapture, TEST_KEYS } from '../helper.js'
 
 const keyring = createKeyring(TEST_KEYS.encryptionKeys, TEST_KEYS.fingerprintKey)
 const actor = { actorId: 'test', actorRole: 'admin' as const, requestId: 'test', ip: 'local' }
@@ -91,6 +91,7 @@ t.test('a sale that crosses the low-stock threshold says so once', async (t) => 
 })
 
 t.test('64 concurrent allocators in 3 processes sell every key exactly once, never more than the stock', async (t) => {
+  await exclusive(t)
   const { url, sql } = await setup(t, ['gc-hot', 'gc-other'])
   const stock = 700
   await importBatch(sql, keyring, { sku: 'gc-hot', unitCost: 1, expiresAt: null, source: null, actor }, codes('HOT', stock))

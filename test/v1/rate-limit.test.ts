@@ -1,5 +1,5 @@
 import t from 'tap'
-import { build, createTestDatabase, spawnGateway, testEnv } from '../helper.js'
+import { build, createTestDatabase, exclusive, spawnGateway, testEnv } from '../helper.js'
 import { createReseller } from './helpers.js'
 
 t.test('per-reseller limit in one process (memory store), 429 problem+json with retry-after', async (t) => {
@@ -30,11 +30,12 @@ t.test('the limit holds exactly across 3 processes sharing Redis', {
   skip: redisUrl ? false : 'REDIS_URL is not set: the cross-process rate limit needs a real Redis'
 }, async (t) => {
   if (!redisUrl) return
+  await exclusive(t)
   const databaseUrl = await createTestDatabase(t)
   const ta = await build(t, {}, { databaseUrl })
   const limit = 25
   const rsl = await createReseller(ta, { rate_limit_per_minute: limit })
-  const env = testEnv(databaseUrl, { REDIS_URL: redisUrl, LOG_LEVEL: 'info', WORKERS: 'false', RATE_LIMIT_WINDOW_MS: '60000' })
+  const env = testEnv(databaseUrl, { REDIS_URL: redisUrl, LOG_LEVEL: 'info', WORKERS: 'false', RATE_LIMIT_WINDOW_MS: '60000', DATABASE_POOL_SIZE: '5' })
   const gateways = await Promise.all([1, 2, 3].map(async () => await spawnGateway(t, env)))
   const responses = await Promise.all(Array.from({ length: 60 }, async (_, i) => {
     const gw = gateways[i % 3]!
