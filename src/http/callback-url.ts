@@ -1,18 +1,19 @@
 import { GatewayError } from '../errors/gateway-error.js'
+import { checkCallbackUrl, UnsafeTargetError } from '../webhooks/ssrf.js'
 
 /**
- * A callback URL as stored: parsed and normalised (scheme and host lower-cased), https
- * unless the operator allows plain http. Address checks against private and metadata
- * targets come with the webhook dispatcher (at registration and again at connection time).
+ * A callback URL as stored: parsed, normalised (scheme and host lower-cased, numeric host
+ * spellings turned into addresses) and refused when it is not https or points at a private,
+ * loopback, link-local, metadata or reserved address, unless the operator allows private
+ * targets (CALLBACK_ALLOW_PRIVATE). The dispatcher checks the resolved address again when
+ * it connects.
  */
-export function normaliseCallbackUrl (raw: string | null | undefined, allowPlainHttp: boolean, path: string): string | null | undefined {
+export function normaliseCallbackUrl (raw: string | null | undefined, allowPrivate: boolean, path: string): string | null | undefined {
   if (raw === null || raw === undefined) return raw
-  const url = new URL(raw)
-  if (url.protocol !== 'https:' && !(allowPlainHttp && url.protocol === 'http:')) {
-    throw new GatewayError('invalid_request', { detail: 'callback URLs must be https', errors: [{ path, message: 'expected an https URL' }] })
+  try {
+    return checkCallbackUrl(raw, allowPrivate).href
+  } catch (err) {
+    if (!(err instanceof UnsafeTargetError)) throw err
+    throw new GatewayError('invalid_request', { detail: err.message, errors: [{ path, message: err.message }] })
   }
-  if (url.username || url.password) {
-    throw new GatewayError('invalid_request', { detail: 'callback URLs must not carry credentials', errors: [{ path, message: 'no user:password@ in the URL' }] })
-  }
-  return url.href
 }
