@@ -59,6 +59,8 @@ const EnvSchema = z.object({
   RATE_LIMIT_WINDOW_MS: int(100, 3_600_000).default(60_000),
   UNAUTHENTICATED_RATE_LIMIT: int(1, 1_000_000).default(120),
   NONCE_CLEANUP_INTERVAL_MS: int(100, 3_600_000).default(60_000),
+  WEBHOOK_POLL_INTERVAL_MS: int(10, 60_000).default(500),
+  WEBHOOK_TIMEOUT_MS: int(100, 120_000).default(10_000),
   TRUST_PROXY: z.string().transform((v, ctx) => {
     const parsed = parseTrustProxy(v)
     if (parsed === undefined) {
@@ -101,6 +103,10 @@ export interface Config {
   /** Requests per window from one IP that fail reseller authentication. */
   unauthenticatedRateLimit: number
   nonceCleanupIntervalMs: number
+  /** How often each process's dispatcher looks for due callbacks. */
+  webhookPollIntervalMs: number
+  /** Total deadline of one callback attempt (connect, send, answer). */
+  webhookTimeoutMs: number
   /** Which proxies' X-Forwarded-For to believe (client IPs in the audit log depend on it). */
   trustProxy: boolean | number | string[]
 }
@@ -170,6 +176,8 @@ export function loadConfig (rawEnv: Record<string, string | undefined> = process
     rateLimitWindowMs: e.RATE_LIMIT_WINDOW_MS,
     unauthenticatedRateLimit: e.UNAUTHENTICATED_RATE_LIMIT,
     nonceCleanupIntervalMs: e.NONCE_CLEANUP_INTERVAL_MS,
+    webhookPollIntervalMs: e.WEBHOOK_POLL_INTERVAL_MS,
+    webhookTimeoutMs: e.WEBHOOK_TIMEOUT_MS,
     trustProxy: e.TRUST_PROXY ?? false
   }
 }

@@ -10,6 +10,7 @@ import { bootstrapAdminToken } from './db/repositories/admin-tokens.js'
 import { deleteExpiredNonces } from './db/repositories/resellers.js'
 import { createMetrics } from './observability/metrics.js'
 import { seedSandbox } from './sandbox/seed.js'
+import { startDispatcher } from './webhooks/dispatcher.js'
 import { startPeriodic } from './workers/periodic.js'
 
 export interface DatabaseHandle {
@@ -67,7 +68,13 @@ export async function startGateway (config: Config, logger: Logger): Promise<Run
     }
     const db = database
     const workers = config.workers
-      ? [startPeriodic('nonce-cleanup', config.nonceCleanupIntervalMs, async () => await deleteExpiredNonces(db.sql), logger)]
+      ? [
+          startPeriodic('nonce-cleanup', config.nonceCleanupIntervalMs, async () => await deleteExpiredNonces(db.sql), logger),
+          startDispatcher({
+            sql: db.sql, keyring, log: logger, scheduleMs: config.webhookRetryScheduleMs, timeoutMs: config.webhookTimeoutMs,
+            pollIntervalMs: config.webhookPollIntervalMs, allowPrivate: config.callbackAllowPrivate
+          })
+        ]
       : []
     let stopping: Promise<void> | undefined
     const stop = async (): Promise<void> => {

@@ -9,6 +9,7 @@ import { recipientProblems } from '../domain/orders/recipient.js'
 import { InsufficientStockError } from '../domain/pool/errors.js'
 import { GatewayError } from '../errors/gateway-error.js'
 import { reportLowStock, sellCardKeys, type LowStock } from '../pool/sell.js'
+import { deliveryFields, orderFields } from './present.js'
 import { pricedSku, type Buyer } from './catalog.js'
 
 export interface OrderRequest {
@@ -89,6 +90,8 @@ function replay (found: { order: OrderRecord, hash: Buffer }, hash: Buffer): Pla
 export interface PlaceOrderDeps {
   sql: postgres.Sql
   log: { warn: (obj: object, msg: string) => void }
+  /** When the first callback attempt is due after the outcome (WEBHOOK_RETRY_SCHEDULE[0]). */
+  firstCallbackDelayMs: number
 }
 
 export interface PlacedOrder {
@@ -147,8 +150,10 @@ export async function placeOrder (deps: PlaceOrderDeps, buyer: Buyer, request: O
         }
         await tx`insert into ledger_entries (reseller_id, kind, amount, currency, order_id) values (${buyer.id}, 'order_debit', ${-amount}, ${sku.currency}, ${id})`
       }
+      const order = toOrder(inserted)
+      await writeOutcomeEvent(tx, order, sale.keys, deps.firstCallbackDelayMs)
       lowStock = sale.lowStock
-      return { order: toOrder(inserted), keys: sale.keys }
+      return { order, keys: sale.keys }
     })
     if ('raced' in result) {
       if (!result.raced) throw new Error('order conflict without a row')
@@ -162,6 +167,20 @@ export async function placeOrder (deps: PlaceOrderDeps, buyer: Buyer, request: O
     }
     throw err
   }
+}
+
+/**
+ * The outbox row announcing an order's outcome, in the transaction that decides it: to the
+ * order's callback URL, else the reseller's default; none when neither is set.
+ */
+async function writeOutcomeEvent (tx: postgres.TransactionSql, order: OrderRecord, keys: AllocatedCardKey[], delayMs: number): Promise<void> {
+  const type = order.status === 'succeeded' ? 'order.succeeded' : 'order.failed'
+  const payload = { type, timestamp: new Date().toISOString(), data: { ...orderFields(order), deliveries: keys.map((k) => deliveryFields(k, false)) } }
+  await tx`
+    insert into webhook_events (id, reseller_id, order_id, type, payload, url, next_attempt_at)
+    select ${newId('evt')}, r.id, ${order.id}, ${type}, ${JSON.stringify(payload)}::jsonb, coalesce(${order.callbackUrl}, r.callback_url),
+           now() + ${delayMs} * interval '1 millisecond'
+    from resellers r where r.id = ${order.resellerId} and coalesce(${order.callbackUrl}, r.callback_url) is not null`
 }
 
 /** Codes delivered to an order, decrypted for its owner (never for logs or callbacks). */

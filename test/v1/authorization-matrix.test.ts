@@ -11,11 +11,13 @@ import { cardSku, createReseller } from './helpers.js'
 t.test('authorization matrix', async (t) => {
   const ta = await build(t)
   await cardSku(ta, 'gc-matrix', 100, 4)
-  const a = await createReseller(ta, {}, 1000)
+  const a = await createReseller(ta, { callback_url: 'https://merchant.example/hooks/a' }, 1000)
   const b = await createReseller(ta, {}, 1000)
   const order = await ta.app.inject({ method: 'POST', url: '/v1/orders', headers: a.bearer, payload: { client_order_id: 'M-1', sku: 'gc-matrix' } })
   t.equal(order.statusCode, 201)
   const [key] = await ta.database.sql<{ id: string }[]>`select id from card_keys limit 1`
+  const [event] = await ta.database.sql<{ id: string }[]>`select id from webhook_events limit 1`
+  t.ok(event, 'the order wrote its callback event')
   const params: Record<string, string> = { id: order.json().id, sku: 'gc-matrix', tier: 'standard', key_id: a.keyId }
 
   const principals: [string, Record<string, string>][] = [
@@ -27,7 +29,7 @@ t.test('authorization matrix', async (t) => {
 
   t.ok(ta.app.resellerRoutes.length >= 7, `${ta.app.resellerRoutes.length} reseller routes`)
   for (const route of ta.app.resellerRoutes) {
-    const url = route.url.replace(/:(\w+)/g, (_m, p: string) => params[p] ?? 'x')
+    const url = route.url.replace('/webhook-events/:id', `/webhook-events/${event!.id}`).replace(/:(\w+)/g, (_m, p: string) => params[p] ?? 'x')
     for (const [who, headers] of principals) {
       const res = await call(route.method, url, headers)
       const name = `${route.method} ${route.url} as ${who}`
@@ -46,6 +48,7 @@ t.test('authorization matrix', async (t) => {
     const url = route.url
       .replace('/admin/v1/orders/:id', `/admin/v1/orders/${params.id}`)
       .replace('/admin/v1/card-keys/:id', `/admin/v1/card-keys/${key!.id}`)
+      .replace('/admin/v1/webhook-events/:id', `/admin/v1/webhook-events/${event!.id}`)
       .replace('/admin/v1/operator-tokens/:id', '/admin/v1/operator-tokens/adt_missing')
       .replace(/:(\w+)/g, (_m, p: string) => adminParams[p] ?? 'x')
     for (const [who, headers] of principals) {

@@ -24,6 +24,10 @@ export const resellers = pgTable('resellers', {
   /** `whsec_…` encrypted with the keyring (AAD `resellers:<id>:webhook_secret`). */
   webhookSecretKeyId: text('webhook_secret_key_id').notNull(),
   webhookSecretCiphertext: bytea('webhook_secret_ciphertext').notNull(),
+  /** After a rotation the old secret still signs (beside the new one) until this time. */
+  previousWebhookSecretKeyId: text('previous_webhook_secret_key_id'),
+  previousWebhookSecretCiphertext: bytea('previous_webhook_secret_ciphertext'),
+  previousWebhookSecretUntil: timestamp('previous_webhook_secret_until', { withTimezone: true }),
   createdAt: createdAt(),
   updatedAt: updatedAt()
 }, (t) => [

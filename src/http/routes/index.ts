@@ -16,6 +16,8 @@ import replaceSku from './admin/skus/replace-sku.js'
 import getTierPrices from './admin/tiers/get-tier-prices.js'
 import putTierPrices from './admin/tiers/put-tier-prices.js'
 import health from './health.js'
+import adminWebhooks from './admin/webhook-events/webhook-events.js'
+import webhookEvents from './v1/webhook-events/webhook-events.js'
 import adminOrders from './admin/orders/admin-orders.js'
 import apiKeys from './admin/resellers/api-keys.js'
 import createReseller from './admin/resellers/create-reseller.js'
@@ -42,6 +44,7 @@ export async function registerRoutes (app: FastifyInstance): Promise<void> {
   await app.register(listOrders)
   await app.register(getBalance)
   await app.register(listLedger)
+  await app.register(webhookEvents)
 
   await app.register(createSku)
   await app.register(listSkus)
@@ -67,6 +70,7 @@ export async function registerRoutes (app: FastifyInstance): Promise<void> {
   await app.register(apiKeys)
   await app.register(resellerMoney)
   await app.register(adminOrders)
+  await app.register(adminWebhooks)
 
   await app.register(auditLog)
 }

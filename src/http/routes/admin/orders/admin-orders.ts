@@ -6,7 +6,7 @@ import { GatewayError } from '../../../../errors/gateway-error.js'
 import { getOrder, listOrders, orderCost, type OrderRecord } from '../../../../orders/orders.js'
 import { CursorQuery, LimitQuery, decodeCursor, encodeCursor, page } from '../../../schemas/common.js'
 import { AdminOrderSchema, OrderIdParam, OrderListQuery } from '../../../schemas/orders.js'
-import { orderFields } from '../../v1/present.js'
+import { orderFields } from '../../../../orders/present.js'
 
 async function presentAdminOrder (sql: postgres.Sql, o: OrderRecord): Promise<z.output<typeof AdminOrderSchema>> {
   const keys = await sql<{ id: string, expires_at: unknown }[]>`select id, expires_at from card_keys where order_id = ${o.id} order by expires_at, id`

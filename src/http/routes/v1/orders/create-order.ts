@@ -21,7 +21,7 @@ export default async function createOrder (app: FastifyInstance): Promise<void> 
     }
   }, async (request, reply) => {
     const body = { ...request.body, callback_url: normaliseCallbackUrl(request.body.callback_url, app.deps.config.callbackAllowPrivate, 'body.callback_url') ?? undefined }
-    const { order, created, keys } = await placeOrder({ sql: app.deps.database.sql, log: request.log }, buyer(request), body)
+    const { order, created, keys } = await placeOrder({ sql: app.deps.database.sql, log: request.log, firstCallbackDelayMs: app.deps.config.webhookRetryScheduleMs[0] ?? 0 }, buyer(request), body)
     const deliveries = created ? openDeliveries(app.deps.keyring, keys) : await cardKeyDeliveries(app.deps.database.sql, app.deps.keyring, order.id)
     return reply.code(created ? 201 : 200).header('cache-control', 'no-store').send(presentOrder(order, deliveries))
   })

@@ -1,0 +1,44 @@
+import { sql } from 'drizzle-orm'
+import { bigserial, index, integer, jsonb, pgEnum, pgTable, text, timestamp } from 'drizzle-orm/pg-core'
+import { createdAt } from './_columns.js'
+import { resellers } from './resellers.js'
+
+export const webhookEventStatus = pgEnum('webhook_event_status', ['pending', 'delivered', 'failed'])
+
+/**
+ * The outbox: one row per callback, written in the same transaction as the order outcome
+ * it announces, so a committed outcome always has its event and a rolled-back one never.
+ */
+export const webhookEvents = pgTable('webhook_events', {
+  id: text('id').primaryKey(),
+  resellerId: text('reseller_id').notNull().references(() => resellers.id),
+  orderId: text('order_id'),
+  type: text('type').notNull(),
+  /** The body without codes or PINs; those are added at send time for resellers who opted in. */
+  payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+  url: text('url').notNull(),
+  status: webhookEventStatus('status').notNull().default('pending'),
+  attempts: integer('attempts').notNull().default(0),
+  nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
+  /** A dispatcher owns the event until then; longer than one delivery's total deadline. */
+  leaseUntil: timestamp('lease_until', { withTimezone: true }),
+  lastStatus: integer('last_status'),
+  lastError: text('last_error'),
+  createdAt: createdAt(),
+  deliveredAt: timestamp('delivered_at', { withTimezone: true })
+}, (t) => [
+  // What dispatchers poll: due, undelivered events.
+  index('webhook_events_due_idx').on(t.nextAttemptAt).where(sql`status = 'pending'`),
+  index('webhook_events_reseller_idx').on(t.resellerId, t.id)
+])
+
+export const webhookAttempts = pgTable('webhook_attempts', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  eventId: text('event_id').notNull().references(() => webhookEvents.id),
+  attemptedAt: timestamp('attempted_at', { withTimezone: true }).notNull().defaultNow(),
+  statusCode: integer('status_code'),
+  latencyMs: integer('latency_ms').notNull(),
+  error: text('error')
+}, (t) => [
+  index('webhook_attempts_event_idx').on(t.eventId, t.id)
+])

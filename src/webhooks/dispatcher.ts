@@ -1,0 +1,158 @@
+import { randomInt } from 'node:crypto'
+import type postgres from 'postgres'
+import { Agent, request } from 'undici'
+import type { Keyring } from '../crypto/keyring.js'
+import { webhookSecretAad } from '../db/repositories/resellers.js'
+import { cardKeyDeliveries } from '../orders/orders.js'
+import { deliveryFields } from '../orders/present.js'
+import { safeLookup } from './ssrf.js'
+import { signatureHeader } from './sign.js'
+
+export interface DispatcherOptions {
+  sql: postgres.Sql
+  keyring: Keyring
+  log: { info: (obj: object, msg: string) => void, warn: (obj: object, msg: string) => void }
+  scheduleMs: readonly number[]
+  timeoutMs: number
+  pollIntervalMs: number
+  allowPrivate: boolean
+  /** Events one process sends at once. */
+  concurrency?: number
+}
+
+interface ClaimedEvent {
+  id: string
+  reseller_id: string
+  order_id: string | null
+  payload: Record<string, unknown>
+  url: string
+  attempts: number
+}
+
+/** ±20 % jitter spreads retries of many events failing together. */
+const jitter = (ms: number): number => Math.round(ms * (0.8 + randomInt(0, 401) / 1000))
+
+/** Seconds or an HTTP date; undefined when absent or unreadable. */
+function retryAfterMs (value: string | string[] | undefined): number | undefined {
+  const text = Array.isArray(value) ? value[0] : value
+  if (!text) return undefined
+  if (/^\d+$/.test(text)) return Number(text) * 1000
+  const at = Date.parse(text)
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now())
+}
+
+/**
+ * The callback dispatcher of one process. Due events are claimed with SKIP LOCKED and a
+ * lease longer than an attempt's total deadline, so any number of processes share the
+ * outbox without sending an event twice at once; an event whose process died is picked up
+ * again when its lease ends (at-least-once, with a stable webhook-id).
+ */
+export function startDispatcher (options: DispatcherOptions): { stop: () => Promise<void>, runOnce: () => Promise<number> } {
+  const { sql, keyring, log, scheduleMs, timeoutMs } = options
+  const concurrency = options.concurrency ?? 16
+  const leaseMs = timeoutMs * 2 + 5000
+  // Connections go only to the address the guarded lookup approved; redirects are not followed.
+  const agent = new Agent({ connect: { lookup: safeLookup(options.allowPrivate), timeout: timeoutMs }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs })
+
+  const claim = async (): Promise<ClaimedEvent[]> => await sql<ClaimedEvent[]>`
+    update webhook_events set lease_until = now() + ${leaseMs} * interval '1 millisecond'
+    where id in (
+      select id from webhook_events
+      where status = 'pending' and next_attempt_at <= now() and (lease_until is null or lease_until < now())
+      order by next_attempt_at limit ${concurrency}
+      for update skip locked)
+    returning id, reseller_id, order_id, payload, url, attempts`
+
+  const secretsOf = async (resellerId: string): Promise<{ secrets: string[], withCodes: boolean }> => {
+    const [r] = await sql<{ webhook_secret_key_id: string, webhook_secret_ciphertext: Buffer, previous_webhook_secret_key_id: string | null, previous_webhook_secret_ciphertext: Buffer | null, previous_active: boolean, callback_includes_codes: boolean }[]>`
+      select webhook_secret_key_id, webhook_secret_ciphertext, previous_webhook_secret_key_id, previous_webhook_secret_ciphertext,
+             coalesce(previous_webhook_secret_until > now(), false) as previous_active, callback_includes_codes
+      from resellers where id = ${resellerId}`
+    if (!r) throw new Error(`reseller ${resellerId} vanished`)
+    const secrets = [keyring.decryptString({ keyId: r.webhook_secret_key_id, ciphertext: r.webhook_secret_ciphertext }, webhookSecretAad(resellerId))]
+    if (r.previous_active && r.previous_webhook_secret_key_id && r.previous_webhook_secret_ciphertext) {
+      secrets.push(keyring.decryptString({ keyId: r.previous_webhook_secret_key_id, ciphertext: r.previous_webhook_secret_ciphertext }, `${webhookSecretAad(resellerId)}:previous`))
+    }
+    return { secrets, withCodes: r.callback_includes_codes }
+  }
+
+  const deliver = async (event: ClaimedEvent): Promise<void> => {
+    const started = Date.now()
+    let statusCode: number | null = null
+    let error: string | null = null
+    let retryAfter: number | undefined
+    try {
+      const { secrets, withCodes } = await secretsOf(event.reseller_id)
+      let payload = event.payload
+      if (withCodes && event.order_id) {
+        const deliveries = await cardKeyDeliveries(sql, keyring, event.order_id)
+        payload = { ...payload, data: { ...(payload.data as object), deliveries: deliveries.map((d) => deliveryFields(d, true)) } }
+      }
+      const body = JSON.stringify(payload)
+      const timestamp = Math.floor(Date.now() / 1000)
+      const res = await request(event.url, {
+        method: 'POST',
+        dispatcher: agent,
+        signal: AbortSignal.timeout(timeoutMs),
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'entitlement-gateway-webhooks',
+          'webhook-id': event.id,
+          'webhook-timestamp': String(timestamp),
+          'webhook-signature': signatureHeader(secrets, event.id, timestamp, body)
+        },
+        body
+      })
+      statusCode = res.statusCode
+      retryAfter = retryAfterMs(res.headers['retry-after'])
+      await res.body.dump({ limit: 64 * 1024 })
+    } catch (err) {
+      error = (err as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (err as Error).message
+    }
+    const latency = Date.now() - started
+    const attempts = event.attempts + 1
+    const ok = statusCode !== null && statusCode >= 200 && statusCode < 300
+    // 410 Gone: the receiver says this endpoint is retired; stop trying this event.
+    const gone = statusCode === 410
+    const base = scheduleMs[attempts]
+    let status: 'pending' | 'delivered' | 'failed' = 'pending'
+    let delay = 0
+    if (ok) status = 'delivered'
+    else if (gone || base === undefined) status = 'failed'
+    else delay = retryAfter === undefined ? jitter(base) : Math.min(Math.max(retryAfter, base), Math.max(base * 2, 1000))
+    const lastError = error ?? (ok ? null : `HTTP ${statusCode}`)
+    await sql.begin(async (tx) => {
+      await tx`insert into webhook_attempts (event_id, status_code, latency_ms, error) values (${event.id}, ${statusCode}, ${latency}, ${error})`
+      await tx`
+        update webhook_events set status = ${status}, attempts = ${attempts}, lease_until = null, last_status = ${statusCode}, last_error = ${lastError},
+          next_attempt_at = now() + ${delay} * interval '1 millisecond', delivered_at = ${ok ? sql`now()` : sql`delivered_at`}
+        where id = ${event.id}`
+    })
+    if (status === 'failed') log.warn({ event: event.id, attempts, last_error: lastError }, 'callback gave up')
+  }
+
+  const runOnce = async (): Promise<number> => {
+    const events = await claim()
+    await Promise.all(events.map(async (e) => await deliver(e).catch((err: unknown) => log.warn({ err, event: e.id }, 'callback attempt could not be recorded'))))
+    return events.length
+  }
+
+  let stopped = false
+  let running: Promise<unknown> | undefined
+  const tick = (): void => {
+    if (stopped) return
+    running = runOnce()
+      .catch((err: unknown) => log.warn({ err }, 'callback dispatcher pass failed'))
+      .then((n) => { if (!stopped) timer = setTimeout(tick, n === concurrency ? 0 : options.pollIntervalMs) })
+  }
+  let timer: NodeJS.Timeout = setTimeout(tick, options.pollIntervalMs)
+  return {
+    runOnce,
+    async stop () {
+      stopped = true
+      clearTimeout(timer)
+      await running
+      await agent.close()
+    }
+  }
+}

@@ -1,0 +1,84 @@
+import { randomBytes } from 'node:crypto'
+import type postgres from 'postgres'
+import type { Keyring } from '../crypto/keyring.js'
+import { writeAuditSql, type AuditActor } from '../db/repositories/audit-log.js'
+import { webhookSecretAad } from '../db/repositories/resellers.js'
+
+export interface WebhookEventView {
+  id: string
+  reseller_id: string
+  type: string
+  order_id: string | null
+  url: string
+  status: 'pending' | 'delivered' | 'failed'
+  attempts: number
+  last_status: number | null
+  last_error: string | null
+  next_attempt_at: string | null
+  created_at: string
+  delivered_at: string | null
+}
+
+const iso = (v: unknown): string | null => (v === null || v === undefined ? null : (v instanceof Date ? v : new Date(String(v))).toISOString())
+
+function toView (r: Record<string, unknown>): WebhookEventView {
+  return {
+    id: r.id as string,
+    reseller_id: r.reseller_id as string,
+    type: r.type as string,
+    order_id: r.order_id as string | null,
+    url: r.url as string,
+    status: r.status as WebhookEventView['status'],
+    attempts: r.attempts as number,
+    last_status: r.last_status as number | null,
+    last_error: r.last_error as string | null,
+    next_attempt_at: r.status === 'pending' ? iso(r.next_attempt_at) : null,
+    created_at: iso(r.created_at) as string,
+    delivered_at: iso(r.delivered_at)
+  }
+}
+
+export async function listWebhookEvents (sql: postgres.Sql, filter: { resellerId?: string | undefined, status?: string | undefined, beforeId?: string | undefined }, limit: number): Promise<WebhookEventView[]> {
+  const rows = await sql`
+    select * from webhook_events where true
+      ${filter.resellerId !== undefined ? sql`and reseller_id = ${filter.resellerId}` : sql``}
+      ${filter.status !== undefined ? sql`and status = ${filter.status}` : sql``}
+      ${filter.beforeId !== undefined ? sql`and id < ${filter.beforeId}` : sql``}
+    order by id desc limit ${limit}`
+  return rows.map(toView)
+}
+
+/**
+ * Sends an event again now with a fresh retry schedule, whatever its state; the receiver
+ * dedupes on the unchanged webhook-id. Another reseller's event is not found.
+ */
+export async function redeliver (sql: postgres.Sql | postgres.TransactionSql, id: string, resellerId?: string): Promise<WebhookEventView | undefined> {
+  const [row] = await sql`
+    update webhook_events set status = 'pending', attempts = 0, next_attempt_at = now(), lease_until = null
+    where id = ${id} ${resellerId !== undefined ? sql`and reseller_id = ${resellerId}` : sql``}
+    returning *`
+  return row ? toView(row) : undefined
+}
+
+/**
+ * New webhook secret; the current one keeps signing beside it for `overlapSeconds`, so
+ * receivers can switch without missing a callback. The new secret is returned once.
+ */
+export async function rotateWebhookSecret (sql: postgres.Sql, keyring: Keyring, resellerId: string, overlapSeconds: number, actor: AuditActor): Promise<string | undefined> {
+  return await sql.begin(async (tx) => {
+    const [r] = await tx<{ webhook_secret_key_id: string, webhook_secret_ciphertext: Buffer }[]>`
+      select webhook_secret_key_id, webhook_secret_ciphertext from resellers where id = ${resellerId} for no key update`
+    if (!r) return undefined
+    const current = keyring.decryptString({ keyId: r.webhook_secret_key_id, ciphertext: r.webhook_secret_ciphertext }, webhookSecretAad(resellerId))
+    const previous = keyring.encrypt(current, `${webhookSecretAad(resellerId)}:previous`)
+    const secret = `whsec_${randomBytes(32).toString('base64')}`
+    const sealed = keyring.encrypt(secret, webhookSecretAad(resellerId))
+    await tx`
+      update resellers set webhook_secret_key_id = ${sealed.keyId}, webhook_secret_ciphertext = ${sealed.ciphertext},
+        previous_webhook_secret_key_id = ${previous.keyId}, previous_webhook_secret_ciphertext = ${previous.ciphertext},
+        previous_webhook_secret_until = now() + ${overlapSeconds} * interval '1 second', updated_at = now()
+      where id = ${resellerId}`
+    await writeAuditSql(tx, actor, { action: 'reseller.webhook_secret.rotate', targetType: 'reseller', targetId: resellerId, details: { overlap_seconds: overlapSeconds } })
+    return secret
+  })
+}

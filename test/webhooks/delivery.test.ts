@@ -1,0 +1,156 @@
+import { createServer, type IncomingHttpHeaders } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { Webhook } from 'standardwebhooks'
+import t, { type Test } from 'tap'
+import { startDispatcher } from '../../src/webhooks/dispatcher.js'
+import { build, type TestApp } from '../helper.js'
+import { cardSku, createReseller } from '../v1/helpers.js'
+
+interface Received { headers: IncomingHttpHeaders, body: string }
+
+/** A merchant endpoint answering from a script of status codes (then 200). */
+async function receiver (t: Test, script: number[] = []): Promise<{ url: string, received: Received[] }> {
+  const received: Received[] = []
+  const server = createServer((req, res) => {
+    let body = ''
+    req.on('data', (d: Buffer) => { body += d.toString() })
+    req.on('end', () => {
+      received.push({ headers: req.headers, body })
+      res.statusCode = script[received.length - 1] ?? 200
+      res.end()
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())))
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, received }
+}
+
+function dispatcher (t: Test, ta: TestApp, scheduleMs: number[]) {
+  const d = startDispatcher({ sql: ta.database.sql, keyring: ta.keyring, log: ta.app.log, scheduleMs, timeoutMs: 2000, pollIntervalMs: 20, allowPrivate: true })
+  t.teardown(() => d.stop())
+  return d
+}
+
+async function until (check: () => Promise<boolean> | boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms
+  while (!await check()) {
+    if (Date.now() > end) throw new Error('condition not reached in time')
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
+const ENV = { CALLBACK_ALLOW_PRIVATE: 'true' }
+
+t.test('a succeeded order is announced once, signed per Standard Webhooks, without codes', async (t) => {
+  const ta = await build(t, ENV)
+  await cardSku(ta, 'gc-hook', 100, 2)
+  const hook = await receiver(t)
+  const rsl = await createReseller(ta, { callback_url: hook.url }, 1000)
+  const order = await ta.app.inject({ method: 'POST', url: '/v1/orders', headers: rsl.bearer, payload: { client_order_id: 'H-1', sku: 'gc-hook' } })
+  t.equal(order.statusCode, 201)
+  dispatcher(t, ta, [0, 100])
+  await until(() => hook.received.length === 1)
+  const [got] = hook.received
+  const verified = new Webhook(rsl.webhookSecret).verify(got!.body, got!.headers as Record<string, string>) as { type: string, data: { id: string, deliveries: Record<string, unknown>[] } }
+  t.equal(verified.type, 'order.succeeded', 'the official verifier accepts it')
+  t.equal(verified.data.id, order.json().id)
+  t.match(got!.headers['webhook-id'], /^evt_/)
+  t.same(verified.data.deliveries.map((d) => Object.keys(d).sort()), [['expires_at', 'type']], 'no code, pin or serial in the callback')
+  t.notOk(got!.body.includes(order.json().deliveries[0].code))
+  await new Promise((resolve) => setTimeout(resolve, 200))
+  t.equal(hook.received.length, 1, 'sent once')
+  const [row] = await ta.database.sql`select status, attempts from webhook_events`
+  t.same(row, { status: 'delivered', attempts: 1 })
+})
+
+t.test('codes go along for resellers who opted in', async (t) => {
+  const ta = await build(t, ENV)
+  await cardSku(ta, 'gc-hook2', 100, 1)
+  const hook = await receiver(t)
+  const rsl = await createReseller(ta, { callback_url: hook.url, callback_includes_codes: true }, 1000)
+  const order = await ta.app.inject({ method: 'POST', url: '/v1/orders', headers: rsl.bearer, payload: { client_order_id: 'H-2', sku: 'gc-hook2' } })
+  dispatcher(t, ta, [0])
+  await until(() => hook.received.length === 1)
+  const body = JSON.parse(hook.received[0]!.body) as { data: { deliveries: { code: string }[] } }
+  t.equal(body.data.deliveries[0]?.code, order.json().deliveries[0].code)
+  const [stored] = await ta.database.sql<{ payload: string }[]>`select payload::text from webhook_events`
+  t.notOk(stored!.payload.includes(order.json().deliveries[0].code), 'the outbox row never holds the code')
+})
+
+t.test('a receiver failing twice gets the event on the third attempt with the same webhook-id', async (t) => {
+  const ta = await build(t, ENV)
+  await cardSku(ta, 'gc-retry', 100, 1)
+  const hook = await receiver(t, [500, 503])
+  const rsl = await createReseller(ta, { callback_url: hook.url }, 1000)
+  await ta.app.inject({ method: 'POST', url: '/v1/orders', headers: rsl.bearer, payload: { client_order_id: 'H-3', sku: 'gc-retry' } })
+  dispatcher(t, ta, [0, 50, 50, 50])
+  await until(() => hook.received.length === 3)
+  t.equal(new Set(hook.received.map((r) => r.headers['webhook-id'])).size, 1, 'stable webhook-id')
+  await until(async () => (await ta.database.sql`select status from webhook_events`)[0]?.status === 'delivered')
+  const attempts = await ta.database.sql`select status_code from webhook_attempts order by id`
+  t.same(attempts.map((a) => a.status_code), [500, 503, 200], 'every attempt recorded')
+})
+
+t.test('a receiver down for the whole schedule leaves the event failed; redelivery then succeeds', async (t) => {
+  const ta = await build(t, ENV)
+  await cardSku(ta, 'gc-down', 100, 1)
+  const hook = await receiver(t, [500, 500, 500])
+  const rsl = await createReseller(ta, { callback_url: hook.url }, 1000)
+  await ta.app.inject({ method: 'POST', url: '/v1/orders', headers: rsl.bearer, payload: { client_order_id: 'H-4', sku: 'gc-down' } })
+  dispatcher(t, ta, [0, 30, 30])
+  await until(async () => (await ta.database.sql`select status from webhook_events`)[0]?.status === 'failed')
+  t.equal(hook.received.length, 3, 'the whole schedule was tried')
+  const list = await ta.app.inject({ method: 'GET', url: '/v1/webhook-events', headers: rsl.bearer })
+  t.match(list.json().data[0], { status: 'failed', attempts: 3, last_error: 'HTTP 500' })
+  const again = await ta.app.inject({ method: 'POST', url: `/v1/webhook-events/${list.json().data[0].id}/redeliver`, headers: rsl.bearer })
+  t.equal(again.statusCode, 202)
+  await until(async () => (await ta.database.sql`select status from webhook_events`)[0]?.status === 'delivered')
+  t.equal(hook.received.length, 4)
+  const other = await createReseller(ta)
+  const foreign = await ta.app.inject({ method: 'POST', url: `/v1/webhook-events/${list.json().data[0].id}/redeliver`, headers: other.bearer })
+  t.equal(foreign.statusCode, 404, 'another reseller\'s event is not found')
+})
+
+t.test('410 stops further attempts', async (t) => {
+  const ta = await build(t, ENV)
+  await cardSku(ta, 'gc-gone', 100, 1)
+  const hook = await receiver(t, [410])
+  const rsl = await createReseller(ta, { callback_url: hook.url }, 1000)
+  await ta.app.inject({ method: 'POST', url: '/v1/orders', headers: rsl.bearer, payload: { client_order_id: 'H-5', sku: 'gc-gone' } })
+  dispatcher(t, ta, [0, 10, 10, 10])
+  await until(async () => (await ta.database.sql`select status from webhook_events`)[0]?.status === 'failed')
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  t.equal(hook.received.length, 1)
+})
+
+t.test('during a secret rotation both signatures are sent; either secret verifies', async (t) => {
+  const ta = await build(t, ENV)
+  await cardSku(ta, 'gc-rot', 100, 1)
+  const hook = await receiver(t)
+  const rsl = await createReseller(ta, { callback_url: hook.url }, 1000)
+  const rotated = await ta.app.inject({ method: 'POST', url: `/admin/v1/resellers/${rsl.id}/webhook-secret/rotate`, headers: ta.auth('admin'), payload: { overlap_seconds: 3600 } })
+  t.equal(rotated.statusCode, 200)
+  const fresh = rotated.json().webhook_secret as string
+  t.match(fresh, /^whsec_/)
+  await ta.app.inject({ method: 'POST', url: '/v1/orders', headers: rsl.bearer, payload: { client_order_id: 'H-6', sku: 'gc-rot' } })
+  dispatcher(t, ta, [0])
+  await until(() => hook.received.length === 1)
+  const got = hook.received[0]!
+  t.equal(String(got.headers['webhook-signature']).split(' ').length, 2, 'two signatures during the overlap')
+  t.doesNotThrow(() => new Webhook(rsl.webhookSecret).verify(got.body, got.headers as Record<string, string>), 'old secret verifies')
+  t.doesNotThrow(() => new Webhook(fresh).verify(got.body, got.headers as Record<string, string>), 'new secret verifies')
+})
+
+t.test('the connection-time check refuses a callback that resolves to a private address', async (t) => {
+  const ta = await build(t, ENV)
+  await cardSku(ta, 'gc-ssrf', 100, 1)
+  const hook = await receiver(t)
+  const rsl = await createReseller(ta, { callback_url: hook.url.replace('127.0.0.1', 'localhost') }, 1000)
+  await ta.app.inject({ method: 'POST', url: '/v1/orders', headers: rsl.bearer, payload: { client_order_id: 'H-7', sku: 'gc-ssrf' } })
+  const strict = startDispatcher({ sql: ta.database.sql, keyring: ta.keyring, log: ta.app.log, scheduleMs: [0], timeoutMs: 2000, pollIntervalMs: 20, allowPrivate: false })
+  t.teardown(() => strict.stop())
+  await until(async () => (await ta.database.sql`select status from webhook_events`)[0]?.status === 'failed')
+  t.equal(hook.received.length, 0, 'nothing was sent')
+  const [attempt] = await ta.database.sql`select error from webhook_attempts`
+  t.match(attempt?.error, /non-public address/)
+})
