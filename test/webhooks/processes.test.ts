@@ -1,0 +1,74 @@
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import t, { type Test } from 'tap'
+import { newId } from '../../src/domain/ids.js'
+import { build, createTestDatabase, exclusive, spawnGateway, testEnv } from '../helper.js'
+import { cardSku, createReseller } from '../v1/helpers.js'
+
+async function receiver (t: Test, script: number[] = []): Promise<{ url: string, ids: string[] }> {
+  const ids: string[] = []
+  const server = createServer((req, res) => {
+    req.resume()
+    req.on('end', () => {
+      ids.push(String(req.headers['webhook-id']))
+      res.statusCode = script[ids.length - 1] ?? 200
+      res.end()
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())))
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, ids }
+}
+
+async function until (check: () => Promise<boolean> | boolean, ms = 60_000): Promise<void> {
+  const end = Date.now() + ms
+  while (!await check()) {
+    if (Date.now() > end) throw new Error('condition not reached in time')
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
+t.test('3 processes deliver 1,000 events, none twice', async (t) => {
+  await exclusive(t)
+  const databaseUrl = await createTestDatabase(t)
+  const ta = await build(t, { CALLBACK_ALLOW_PRIVATE: 'true' }, { databaseUrl })
+  const hook = await receiver(t)
+  const rsl = await createReseller(ta, { callback_url: hook.url })
+  const rows = Array.from({ length: 1000 }, (_, i) => ({ id: newId('evt'), i }))
+  await ta.database.sql`
+    insert into webhook_events (id, reseller_id, type, payload, url)
+    select id, ${rsl.id}, 'order.succeeded', jsonb_build_object('type', 'order.succeeded', 'n', n), ${hook.url}
+    from unnest(${rows.map((r) => r.id)}::text[], ${rows.map((r) => r.i)}::int[]) as u(id, n)`
+  const env = testEnv(databaseUrl, { LOG_LEVEL: 'info', CALLBACK_ALLOW_PRIVATE: 'true', WEBHOOK_POLL_INTERVAL_MS: '20', DATABASE_POOL_SIZE: '5' })
+  await Promise.all([1, 2, 3].map(async () => await spawnGateway(t, env)))
+  await until(async () => (await ta.database.sql`select count(*)::int as n from webhook_events where status = 'delivered'`)[0]?.n === 1000)
+  t.equal(hook.ids.length, 1000, 'exactly 1,000 requests')
+  t.equal(new Set(hook.ids).size, 1000, 'no webhook-id twice')
+  const [attempts] = await ta.database.sql`select count(*)::int as n from webhook_attempts`
+  t.equal(attempts?.n, 1000)
+})
+
+t.test('events survive a restart mid-schedule; refused orders never announce anything', async (t) => {
+  await exclusive(t)
+  const databaseUrl = await createTestDatabase(t)
+  const ta = await build(t, { CALLBACK_ALLOW_PRIVATE: 'true' }, { databaseUrl })
+  await cardSku(ta, 'gc-restart', 100, 1)
+  const hook = await receiver(t, [500])
+  const rsl = await createReseller(ta, { callback_url: hook.url }, 150)
+  const env = testEnv(databaseUrl, { LOG_LEVEL: 'info', CALLBACK_ALLOW_PRIVATE: 'true', WEBHOOK_POLL_INTERVAL_MS: '20', WEBHOOK_RETRY_SCHEDULE: '0s,1500ms', DATABASE_POOL_SIZE: '5' })
+  const first = await spawnGateway(t, env)
+  const placed = await fetch(`${first.url}/v1/orders`, { method: 'POST', headers: { ...rsl.bearer, 'content-type': 'application/json' }, body: JSON.stringify({ client_order_id: 'R-1', sku: 'gc-restart' }) })
+  t.equal(placed.status, 201)
+  const refused = await fetch(`${first.url}/v1/orders`, { method: 'POST', headers: { ...rsl.bearer, 'content-type': 'application/json' }, body: JSON.stringify({ client_order_id: 'R-2', sku: 'gc-restart' }) })
+  t.equal(refused.status, 409, 'no stock left: refused, rolled back')
+  await until(() => hook.ids.length === 1)
+  t.equal(await first.stop(), 0, 'stopped after the first (failed) attempt, before the retry')
+  const [pending] = await ta.database.sql`select status, attempts from webhook_events`
+  t.same(pending, { status: 'pending', attempts: 1 }, 'the event waits in the outbox')
+  await spawnGateway(t, env)
+  await until(() => hook.ids.length === 2)
+  t.equal(hook.ids[0], hook.ids[1], 'the retry after the restart carries the same webhook-id')
+  await until(async () => (await ta.database.sql`select status from webhook_events`)[0]?.status === 'delivered')
+  const [events] = await ta.database.sql`select count(*)::int as n from webhook_events`
+  t.equal(events?.n, 1, 'the refused order left no event')
+})
