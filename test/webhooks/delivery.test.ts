@@ -6,7 +6,7 @@ import { startDispatcher } from '../../src/webhooks/dispatcher.js'
 import { build, type TestApp } from '../helper.js'
 import { cardSku, createReseller } from '../v1/helpers.js'
 
-interface Received { headers: IncomingHttpHeaders, body: string }
+interface Received { headers: IncomingHttpHeaders, body: string, at: number }
 
 /** A merchant endpoint answering from a script of status codes (then 200). */
 async function receiver (t: Test, script: number[] = []): Promise<{ url: string, received: Received[] }> {
@@ -15,8 +15,10 @@ async function receiver (t: Test, script: number[] = []): Promise<{ url: string,
     let body = ''
     req.on('data', (d: Buffer) => { body += d.toString() })
     req.on('end', () => {
-      received.push({ headers: req.headers, body })
+      received.push({ headers: req.headers, body, at: Date.now() })
       res.statusCode = script[received.length - 1] ?? 200
+      // 429 asks for a pause: the dispatcher honours Retry-After within its bounds.
+      if (res.statusCode === 429) res.setHeader('retry-after', '1')
       res.end()
     })
   })
@@ -153,4 +155,17 @@ t.test('the connection-time check refuses a callback that resolves to a private 
   t.equal(hook.received.length, 0, 'nothing was sent')
   const [attempt] = await ta.database.sql`select error from webhook_attempts`
   t.match(attempt?.error, /non-public address/)
+})
+
+t.test('Retry-After is honoured within bounds', async (t) => {
+  const ta = await build(t, ENV)
+  await cardSku(ta, 'gc-later', 100, 1)
+  const hook = await receiver(t, [429])
+  const rsl = await createReseller(ta, { callback_url: hook.url }, 1000)
+  await ta.app.inject({ method: 'POST', url: '/v1/orders', headers: rsl.bearer, payload: { client_order_id: 'H-8', sku: 'gc-later' } })
+  // The schedule says 100 ms; the receiver asks for 1 s, within [base, max(2×base, 1 s)].
+  dispatcher(t, ta, [0, 100, 100])
+  await until(() => hook.received.length === 2)
+  const gap = hook.received[1]!.at - hook.received[0]!.at
+  t.ok(gap >= 900 && gap < 2500, `second attempt ${gap} ms after the first`)
 })
