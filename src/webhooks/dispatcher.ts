@@ -5,7 +5,7 @@ import type { Keyring } from '../crypto/keyring.js'
 import { webhookSecretAad } from '../db/repositories/resellers.js'
 import { cardKeyDeliveries } from '../orders/orders.js'
 import { deliveryFields } from '../orders/present.js'
-import { safeLookup } from './ssrf.js'
+import { checkCallbackUrl, safeLookup } from './ssrf.js'
 import { signatureHeader } from './sign.js'
 
 export interface DispatcherOptions {
@@ -82,6 +82,9 @@ export function startDispatcher (options: DispatcherOptions): { stop: () => Prom
     let error: string | null = null
     let retryAfter: number | undefined
     try {
+      // Literal addresses never reach the DNS lookup, so the URL itself is checked again too
+      // (the rules may have tightened since the event was written).
+      checkCallbackUrl(event.url, options.allowPrivate)
       const { secrets, withCodes } = await secretsOf(event.reseller_id)
       let payload = event.payload
       if (withCodes && event.order_id) {

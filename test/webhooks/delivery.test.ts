@@ -143,7 +143,7 @@ t.test('during a secret rotation both signatures are sent; either secret verifie
   t.doesNotThrow(() => new Webhook(fresh).verify(got.body, got.headers as Record<string, string>), 'new secret verifies')
 })
 
-t.test('the connection-time check refuses a callback that resolves to a private address', async (t) => {
+t.test('when private targets are not allowed, a callback to a local name is refused at send time', async (t) => {
   const ta = await build(t, ENV)
   await cardSku(ta, 'gc-ssrf', 100, 1)
   const hook = await receiver(t)
@@ -154,7 +154,8 @@ t.test('the connection-time check refuses a callback that resolves to a private 
   await until(async () => (await ta.database.sql`select status from webhook_events`)[0]?.status === 'failed')
   t.equal(hook.received.length, 0, 'nothing was sent')
   const [attempt] = await ta.database.sql`select error from webhook_attempts`
-  t.match(attempt?.error, /non-public address/)
+  // Plain http fails the URL check first; an https name resolving privately fails in the guarded DNS lookup (test/webhooks/ssrf.test.ts).
+  t.match(attempt?.error, /non-public address|must be https/)
 })
 
 t.test('Retry-After is honoured within bounds', async (t) => {
@@ -168,4 +169,18 @@ t.test('Retry-After is honoured within bounds', async (t) => {
   await until(() => hook.received.length === 2)
   const gap = hook.received[1]!.at - hook.received[0]!.at
   t.ok(gap >= 900 && gap < 2500, `second attempt ${gap} ms after the first`)
+})
+
+t.test('a literal private address written while private targets were allowed is refused when sending', async (t) => {
+  const ta = await build(t, ENV)
+  await cardSku(ta, 'gc-literal', 100, 1)
+  const hook = await receiver(t)
+  const rsl = await createReseller(ta, { callback_url: hook.url }, 1000)
+  await ta.app.inject({ method: 'POST', url: '/v1/orders', headers: rsl.bearer, payload: { client_order_id: 'H-9', sku: 'gc-literal' } })
+  const strict = startDispatcher({ sql: ta.database.sql, keyring: ta.keyring, log: ta.app.log, scheduleMs: [0], timeoutMs: 2000, pollIntervalMs: 20, allowPrivate: false })
+  t.teardown(() => strict.stop())
+  await until(async () => (await ta.database.sql`select status from webhook_events`)[0]?.status === 'failed')
+  t.equal(hook.received.length, 0)
+  const [attempt] = await ta.database.sql`select error from webhook_attempts`
+  t.match(attempt?.error, /must be https|private/)
 })
