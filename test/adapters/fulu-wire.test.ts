@@ -1,0 +1,30 @@
+import { createCipheriv } from 'node:crypto'
+import t from 'tap'
+import { FuluOrder, fuluDecryptCard, fuluSign, fuluTimestamp } from '../../adapters/fulu/wire.js'
+
+const SECRET = '0123456789abcdef0123456789abcdef'
+const base = { app_key: 'TESTAPPKEY', method: 'fulu.order.direct.add', timestamp: '2024-01-01 12:00:00', version: '2.0', format: 'json', charset: 'utf-8', sign_type: 'md5', app_auth_token: '' }
+
+t.test('request signatures match the vectors of suppliers.md §9', async (t) => {
+  const biz1 = JSON.stringify({ customer_order_no: 'GW20240101000001', product_id: 10000001, charge_account: '888888', buy_num: 1 })
+  t.equal(fuluSign({ ...base, biz_content: biz1 }, SECRET), '956eaeaa1cadca3e002415e307512d5a')
+  const reordered = { biz_content: biz1, ...base }
+  t.equal(fuluSign(reordered, SECRET), '956eaeaa1cadca3e002415e307512d5a', 'key order is irrelevant')
+  const biz2 = JSON.stringify({ customer_order_no: 'GW20240101000002', product_id: 10000001, charge_account: '888888', buy_num: 1, charge_game_name: '三国群英传', charge_game_region: '电信一区' })
+  t.equal(fuluSign({ ...base, biz_content: biz2 }, SECRET), '2542c115b310b932566c4a5c6f17aa6e', 'non-ASCII left unescaped')
+  t.equal(fuluSign('{"order_id":"22113024595794711936","customer_order_no":"GW20240101000001","order_state":"processing"}', SECRET), '9f47c4360f28fba81d733c24b21ef6d1', 'response sign over the result string')
+})
+
+t.test('card codes decrypt with the app secret (AES-256-ECB)', async (t) => {
+  t.equal(fuluDecryptCard('wi/SjKgNvyBez3LqNU/kvQ==', SECRET), 'CARD-PWD-123')
+  const cipher = createCipheriv('aes-256-ecb', Buffer.from(SECRET), null)
+  const round = Buffer.concat([cipher.update('卡密-9', 'utf8'), cipher.final()]).toString('base64')
+  t.equal(fuluDecryptCard(round, SECRET), '卡密-9')
+})
+
+t.test('orders keep 20-digit ids as strings and unknown states as unknown', async (t) => {
+  const order = FuluOrder.parse({ order_id: '22113019210922951925', customer_order_no: 'GW1', order_state: 'success' })
+  t.equal(order.order_id, '22113019210922951925')
+  t.equal(FuluOrder.parse({ order_id: '1', customer_order_no: 'GW1', order_state: 'refunding' }).order_state, 'unknown')
+  t.equal(fuluTimestamp(new Date('2024-01-01T04:00:00Z')), '2024-01-01 12:00:00', 'China time')
+})
