@@ -10,6 +10,7 @@ import { createDatabase } from '../db/client.js'
 import { migrateDatabase } from '../db/migrate.js'
 import { writeAuditSql, type AuditActor } from '../db/repositories/audit-log.js'
 import { countUnderOldKeys, rotateCardKeys } from '../db/repositories/card-keys.js'
+import { rotateResellerSecrets } from '../db/repositories/resellers.js'
 import { csvCardKeys } from '../pool/csv.js'
 import { importBatch, type ImportIssue } from '../pool/import-batch.js'
 import { loadKeyring, openDatabaseUrl } from '../server.js'
@@ -141,7 +142,9 @@ export async function rotateKeys (config: Config, logger: Logger, args: string[]
     // One entry per run, not per batch: its own statement (so its own transaction) once every
     // row is done, recording which key now holds the pool. A run that fails part-way writes
     // none; running it again finishes the rows and records the rotation.
-    await writeAuditSql(sql, cliActor(), { action: 'card_keys.rotate', targetType: 'keyring', targetId: keyring.primaryKeyId, details: { rotated: done } })
-    process.stdout.write(`rotated ${done} card keys to key ${keyring.primaryKeyId}; none left under other keys\n`)
+    // Reseller secrets (few rows, one transaction) too, so the old key can then be dropped.
+    const secrets = await rotateResellerSecrets(sql, keyring)
+    await writeAuditSql(sql, cliActor(), { action: 'card_keys.rotate', targetType: 'keyring', targetId: keyring.primaryKeyId, details: { rotated: done, reseller_secrets: secrets } })
+    process.stdout.write(`rotated ${done} card keys and ${secrets} reseller secret rows to key ${keyring.primaryKeyId}; none left under other keys\n`)
   })
 }

@@ -27,6 +27,7 @@ interface ClaimedEvent {
   payload: Record<string, unknown>
   url: string
   attempts: number
+  generation: number
 }
 
 /** ±20 % jitter spreads retries of many events failing together. */
@@ -61,7 +62,7 @@ export function startDispatcher (options: DispatcherOptions): { stop: () => Prom
       where status = 'pending' and next_attempt_at <= now() and (lease_until is null or lease_until < now())
       order by next_attempt_at limit ${concurrency}
       for update skip locked)
-    returning id, reseller_id, order_id, payload, url, attempts`
+    returning id, reseller_id, order_id, payload, url, attempts, generation`
 
   const secretsOf = async (resellerId: string): Promise<{ secrets: string[], withCodes: boolean }> => {
     const [r] = await sql<{ webhook_secret_key_id: string, webhook_secret_ciphertext: Buffer, previous_webhook_secret_key_id: string | null, previous_webhook_secret_ciphertext: Buffer | null, previous_active: boolean, callback_includes_codes: boolean }[]>`
@@ -126,10 +127,13 @@ export function startDispatcher (options: DispatcherOptions): { stop: () => Prom
     const lastError = error ?? (ok ? null : `HTTP ${statusCode}`)
     await sql.begin(async (tx) => {
       await tx`insert into webhook_attempts (event_id, status_code, latency_ms, error) values (${event.id}, ${statusCode}, ${latency}, ${error})`
-      await tx`
+      const [current] = await tx`
         update webhook_events set status = ${status}, attempts = ${attempts}, lease_until = null, last_status = ${statusCode}, last_error = ${lastError},
           next_attempt_at = now() + ${delay} * interval '1 millisecond', delivered_at = ${ok ? sql`now()` : sql`delivered_at`}
-        where id = ${event.id}`
+        where id = ${event.id} and generation = ${event.generation}
+        returning id`
+      // Redelivered while this attempt ran: leave the fresh schedule alone, just free the lease.
+      if (!current) await tx`update webhook_events set lease_until = null where id = ${event.id}`
     })
     if (status === 'failed') log.warn({ event: event.id, attempts, last_error: lastError }, 'callback gave up')
   }

@@ -50,11 +50,13 @@ export async function listWebhookEvents (sql: postgres.Sql, filter: { resellerId
 
 /**
  * Sends an event again now with a fresh retry schedule, whatever its state; the receiver
- * dedupes on the unchanged webhook-id. Another reseller's event is not found.
+ * dedupes on the unchanged webhook-id. An attempt in flight keeps its lease (no parallel
+ * send) but, seeing the new generation, records only itself. Another reseller's event is
+ * not found.
  */
 export async function redeliver (sql: postgres.Sql | postgres.TransactionSql, id: string, resellerId?: string): Promise<WebhookEventView | undefined> {
   const [row] = await sql`
-    update webhook_events set status = 'pending', attempts = 0, next_attempt_at = now(), lease_until = null
+    update webhook_events set status = 'pending', attempts = 0, next_attempt_at = now(), generation = generation + 1
     where id = ${id} ${resellerId !== undefined ? sql`and reseller_id = ${resellerId}` : sql``}
     returning *`
   return row ? toView(row) : undefined

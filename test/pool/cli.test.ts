@@ -6,6 +6,8 @@ import t, { type Test } from 'tap'
 import { createKeyring, generateKeyMaterial } from '../../src/crypto/keyring.js'
 import { migrateDatabase } from '../../src/db/migrate.js'
 import { openCardKey } from '../../src/db/repositories/card-keys.js'
+import { apiSecretAad, createReseller, webhookSecretAad } from '../../src/db/repositories/resellers.js'
+import { createDatabase } from '../../src/db/client.js'
 import { createTestDatabase, runCli, TEST_KEYS, testEnv } from '../helper.js'
 
 async function setup (t: Test): Promise<{ url: string, sql: postgres.Sql, dir: string }> {
@@ -66,12 +68,20 @@ t.test('keys rotate re-encrypts every row under the new first key; every code st
   await writeFile(join(dir, 'rot.csv'), rows.join('\n') + '\n')
   t.equal((await runCli(['keys', 'import', '--sku', 'gc-cli', '--file', join(dir, 'rot.csv'), '--unit-cost', '100'], testEnv(url))).code, 0)
 
+  // A reseller's secrets live under the same keyring and must move too.
+  const database = createDatabase(url, { max: 1 })
+  t.teardown(() => database.close())
+  const oldKeyring = createKeyring(TEST_KEYS.encryptionKeys, TEST_KEYS.fingerprintKey)
+  const reseller = await createReseller(database, oldKeyring, {
+    name: 'r', tier: 'standard', currency: 'CNY', callbackUrl: null, callbackIncludesCodes: false, authMode: 'bearer_or_signature', ipAllowlist: [], rateLimitPerMinute: 60, creditLimit: 0
+  }, { actorId: 'test', actorRole: 'admin', requestId: 'test', ip: 'local' })
+
   const fresh = generateKeyMaterial('k2')
   const rotated = `${fresh.encryptionKeys},${TEST_KEYS.encryptionKeys}`
   const env = testEnv(url, { ENCRYPTION_KEYS: rotated })
   const res = await runCli(['keys', 'rotate', '--batch-size', '100'], env)
   t.equal(res.code, 0, res.stderr)
-  t.match(res.stdout, /rotated 1234 card keys to key k2; none left under other keys/)
+  t.match(res.stdout, /rotated 1234 card keys and 2 reseller secret rows to key k2; none left under other keys/)
   const [left] = await sql`select count(*)::int as n from card_keys where key_id <> 'k2'`
   t.equal(left?.n, 0, 'no row under the old key id')
 
@@ -81,6 +91,10 @@ t.test('keys rotate re-encrypts every row under the new first key; every code st
   const opened = all.map((r) => openCardKey(onlyNew, { id: r.id, keyId: r.key_id, codeCiphertext: r.code_ciphertext, pinCiphertext: r.pin_ciphertext, serialCiphertext: null }))
   t.equal(new Set(opened.map((o) => o.code)).size, 1234)
   t.ok(opened.every((o) => /^ROT-\d+$/.test(o.code) && (o.pin === null || o.pin === `PIN-${o.code.slice(4)}`)), 'codes and PINs intact')
+  const [key] = await sql<{ secret_key_id: string, secret_ciphertext: Buffer }[]>`select secret_key_id, secret_ciphertext from reseller_api_keys`
+  t.equal(onlyNew.decryptString({ keyId: key!.secret_key_id, ciphertext: key!.secret_ciphertext }, apiSecretAad(reseller.apiKey.keyId)), reseller.apiKey.secret, 'API secret moved to the new key')
+  const [hook] = await sql<{ webhook_secret_key_id: string, webhook_secret_ciphertext: Buffer }[]>`select webhook_secret_key_id, webhook_secret_ciphertext from resellers`
+  t.equal(onlyNew.decryptString({ keyId: hook!.webhook_secret_key_id, ciphertext: hook!.webhook_secret_ciphertext }, webhookSecretAad(reseller.view.id)), reseller.webhookSecret, 'webhook secret moved too')
 
   const again = await runCli(['keys', 'rotate'], env)
   t.match(again.stdout, /rotated 0 card keys/, 'running it again finds nothing to do')
@@ -95,6 +109,14 @@ t.test('keys rotate comes back for rows a live transaction held locked during it
   const { url, sql, dir } = await setup(t)
   await writeFile(join(dir, 'locked.csv'), Array.from({ length: 300 }, (_, i) => `LOCK-${i}`).join('\n') + '\n')
   t.equal((await runCli(['keys', 'import', '--sku', 'gc-cli', '--file', join(dir, 'locked.csv'), '--unit-cost', '100'], testEnv(url))).code, 0)
+  // A reseller's secrets live under the same keyring and must move too.
+  const database = createDatabase(url, { max: 1 })
+  t.teardown(() => database.close())
+  const oldKeyring = createKeyring(TEST_KEYS.encryptionKeys, TEST_KEYS.fingerprintKey)
+  const reseller = await createReseller(database, oldKeyring, {
+    name: 'r', tier: 'standard', currency: 'CNY', callbackUrl: null, callbackIncludesCodes: false, authMode: 'bearer_or_signature', ipAllowlist: [], rateLimitPerMinute: 60, creditLimit: 0
+  }, { actorId: 'test', actorRole: 'admin', requestId: 'test', ip: 'local' })
+
   const fresh = generateKeyMaterial('k2')
   const env = testEnv(url, { ENCRYPTION_KEYS: `${fresh.encryptionKeys},${TEST_KEYS.encryptionKeys}` })
 
@@ -124,7 +146,7 @@ t.test('keys rotate comes back for rows a live transaction held locked during it
 
   const res = await rotation
   t.equal(res.code, 0, res.stderr)
-  t.match(res.stdout, /rotated 300 card keys to key k2; none left under other keys/)
+  t.match(res.stdout, /rotated 300 card keys and \d+ reseller secret rows to key k2; none left under other keys/)
   const [left] = await sql`select count(*)::int as n from card_keys where key_id <> 'k2'`
   t.equal(left?.n, 0)
 })

@@ -17,6 +17,7 @@ CREATE TABLE "webhook_events" (
 	"url" text NOT NULL,
 	"status" "webhook_event_status" DEFAULT 'pending' NOT NULL,
 	"attempts" integer DEFAULT 0 NOT NULL,
+	"generation" integer DEFAULT 0 NOT NULL,
 	"next_attempt_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"lease_until" timestamp with time zone,
 	"last_status" integer,

@@ -258,3 +258,38 @@ export async function resellerExists (db: Db | Tx, id: string): Promise<boolean>
   const [row] = await db.select({ id: resellers.id }).from(resellers).where(eq(resellers.id, id))
   return row !== undefined
 }
+
+/**
+ * Re-encrypts reseller secrets (API key secrets, current and previous webhook secrets) still
+ * under another key id with the keyring's primary key, in one transaction: there are few,
+ * and after `keys rotate` the old key must be removable without breaking anyone.
+ */
+export async function rotateResellerSecrets (sql: postgres.Sql, keyring: Keyring): Promise<number> {
+  const primary = keyring.primaryKeyId
+  return await sql.begin(async (tx) => {
+    let n = 0
+    const keys = await tx<{ id: string, secret_key_id: string, secret_ciphertext: Buffer }[]>`
+      select id, secret_key_id, secret_ciphertext from reseller_api_keys where secret_key_id <> ${primary} for update`
+    for (const k of keys) {
+      const sealed = keyring.encrypt(keyring.decrypt({ keyId: k.secret_key_id, ciphertext: k.secret_ciphertext }, apiSecretAad(k.id)), apiSecretAad(k.id))
+      await tx`update reseller_api_keys set secret_key_id = ${sealed.keyId}, secret_ciphertext = ${sealed.ciphertext} where id = ${k.id}`
+      n++
+    }
+    const rows = await tx<{ id: string, webhook_secret_key_id: string, webhook_secret_ciphertext: Buffer, previous_webhook_secret_key_id: string | null, previous_webhook_secret_ciphertext: Buffer | null }[]>`
+      select id, webhook_secret_key_id, webhook_secret_ciphertext, previous_webhook_secret_key_id, previous_webhook_secret_ciphertext from resellers
+      where webhook_secret_key_id <> ${primary} or previous_webhook_secret_key_id <> ${primary} for update`
+    for (const r of rows) {
+      const aad = webhookSecretAad(r.id)
+      const current = keyring.encrypt(keyring.decrypt({ keyId: r.webhook_secret_key_id, ciphertext: r.webhook_secret_ciphertext }, aad), aad)
+      const previous = r.previous_webhook_secret_key_id && r.previous_webhook_secret_ciphertext
+        ? keyring.encrypt(keyring.decrypt({ keyId: r.previous_webhook_secret_key_id, ciphertext: r.previous_webhook_secret_ciphertext }, `${aad}:previous`), `${aad}:previous`)
+        : null
+      await tx`
+        update resellers set webhook_secret_key_id = ${current.keyId}, webhook_secret_ciphertext = ${current.ciphertext},
+          previous_webhook_secret_key_id = ${previous?.keyId ?? null}, previous_webhook_secret_ciphertext = ${previous?.ciphertext ?? null}
+        where id = ${r.id}`
+      n++
+    }
+    return n
+  })
+}

@@ -19,6 +19,8 @@ export const webhookEvents = pgTable('webhook_events', {
   url: text('url').notNull(),
   status: webhookEventStatus('status').notNull().default('pending'),
   attempts: integer('attempts').notNull().default(0),
+  /** Bumped by each redelivery, so an attempt already in flight cannot overwrite the reset. */
+  generation: integer('generation').notNull().default(0),
   nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
   /** A dispatcher owns the event until then; longer than one delivery's total deadline. */
   leaseUntil: timestamp('lease_until', { withTimezone: true }),
