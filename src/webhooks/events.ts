@@ -56,8 +56,10 @@ export async function listWebhookEvents (sql: postgres.Sql, filter: { resellerId
  */
 export async function redeliver (sql: postgres.Sql | postgres.TransactionSql, id: string, resellerId?: string): Promise<WebhookEventView | undefined> {
   const [row] = await sql`
-    update webhook_events set status = 'pending', attempts = 0, next_attempt_at = now(), generation = generation + 1
-    where id = ${id} ${resellerId !== undefined ? sql`and reseller_id = ${resellerId}` : sql``}
+    update webhook_events e set status = 'pending', attempts = 0, next_attempt_at = now(), generation = generation + 1,
+      -- A merchant who fixed its default callback URL gets the redelivery there.
+      url = coalesce((select callback_url from orders where id = e.order_id), (select callback_url from resellers where id = e.reseller_id), e.url)
+    where e.id = ${id} ${resellerId !== undefined ? sql`and reseller_id = ${resellerId}` : sql``}
     returning *`
   return row ? toView(row) : undefined
 }
