@@ -1,0 +1,52 @@
+/**
+ * The small interface every supplier adapter implements (adapters/<name>/index.ts).
+ * Adapters translate between the gateway and one supplier protocol; they do no retries, no
+ * breaking, no database work and no logging of bodies: the supplier executor owns those.
+ */
+
+export type Capability = 'purchase' | 'query' | 'balance' | 'callback'
+
+export interface PurchaseRequest {
+  /** Our attempt reference: the supplier's idempotency key and our lookup key. */
+  reference: string
+  supplierProductId: string
+  supplierParams: Record<string, unknown>
+  quantity: number
+  recipient: Record<string, string>
+}
+
+export interface SupplierCode {
+  code: string
+  pin: string | null
+  serial: string | null
+  expiresAt: string | null
+}
+
+/**
+ * What happened, closed set: `failed.retryable` says whether another route may be tried;
+ * `unknown` (timeout, reset after sending, unclear 5xx) must be resolved by querying, never
+ * by trying another supplier while this one may still deliver.
+ */
+export type SupplierResult =
+  | { status: 'succeeded', supplierOrderId: string | null, codes: SupplierCode[] }
+  | { status: 'pending', supplierOrderId: string | null }
+  | { status: 'failed', retryable: boolean, code: string, message: string }
+  | { status: 'not_found' }
+  | { status: 'unknown', reason: string }
+
+export interface CallContext {
+  /** Aborted at the executor's total deadline. */
+  signal: AbortSignal
+}
+
+/** One HTTP exchange, injected so adapters stay free of transport and policy. */
+export type HttpCall = (request: { url: string, method: 'GET' | 'POST', headers: Record<string, string>, body?: string, signal: AbortSignal }) =>
+  Promise<{ status: number, body: string }>
+
+export interface SupplierAdapter {
+  readonly name: string
+  readonly capabilities: ReadonlySet<Capability>
+  purchase (request: PurchaseRequest, ctx: CallContext): Promise<SupplierResult>
+  /** By our reference; `not_found` only when the supplier says so definitely. */
+  getOrder (reference: string, ctx: CallContext): Promise<SupplierResult>
+}
