@@ -81,8 +81,11 @@ export async function startGateway (config: Config, logger: Logger): Promise<Run
       stopping ??= (async () => {
         app.draining = true
         try {
-          await app.close()
-          await Promise.all(workers.map(async (w) => await w.stop()))
+          try {
+            await app.close()
+          } finally {
+            await Promise.all(workers.map(async (w) => await w.stop()))
+          }
         } finally {
           try {
             await db.close()

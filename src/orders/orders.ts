@@ -174,6 +174,7 @@ export async function placeOrder (deps: PlaceOrderDeps, buyer: Buyer, request: O
  * order's callback URL, else the reseller's default; none when neither is set.
  */
 async function writeOutcomeEvent (tx: postgres.TransactionSql, order: OrderRecord, keys: AllocatedCardKey[], delayMs: number): Promise<void> {
+  if (order.status !== 'succeeded' && order.status !== 'failed') throw new Error(`order ${order.id} is not final (${order.status})`)
   const type = order.status === 'succeeded' ? 'order.succeeded' : 'order.failed'
   const payload = { type, timestamp: new Date().toISOString(), data: { ...orderFields(order), deliveries: keys.map((k) => deliveryFields(k, false)) } }
   await tx`

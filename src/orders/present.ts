@@ -19,13 +19,14 @@ export function orderFields (o: OrderRecord) {
 }
 
 /**
- * A delivery with or without its secrets: callbacks leave code, PIN (and serial) out unless
- * the reseller opted in; the authenticated API always has them.
+ * A delivery with or without its secrets: callbacks leave code and PIN out unless the
+ * reseller opted in (api.md); the authenticated API always has them.
  */
 export function deliveryFields (d: Pick<CardKeyDelivery, 'expiresAt'> & Partial<CardKeyDelivery>, withCodes: boolean) {
   return {
     type: 'card_key' as const,
-    ...(withCodes ? { code: d.code, pin: d.pin ?? null, serial: d.serial ?? null } : {}),
+    ...(withCodes ? { code: d.code, pin: d.pin ?? null } : {}),
+    ...(d.serial !== undefined ? { serial: d.serial } : {}),
     expires_at: d.expiresAt?.toISOString() ?? null
   }
 }

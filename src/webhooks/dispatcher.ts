@@ -28,10 +28,17 @@ interface ClaimedEvent {
   url: string
   attempts: number
   generation: number
+  lease_token: string
 }
 
-/** ±20 % jitter spreads retries of many events failing together. */
-const jitter = (ms: number): number => Math.round(ms * (0.8 + randomInt(0, 401) / 1000))
+/**
+ * Up to +20 % jitter spreads retries of many events failing together. Only upwards, so the
+ * schedule never ends sooner than it says (api.md: retries for at least 24 hours).
+ */
+const jitter = (ms: number): number => Math.round(ms * (1 + randomInt(0, 201) / 1000))
+
+/** A failure of ours (database, keyring), not of the merchant's endpoint. */
+class InternalFailure extends Error {}
 
 /** Seconds or an HTTP date; undefined when absent or unreadable. */
 function retryAfterMs (value: string | string[] | undefined): number | undefined {
@@ -56,13 +63,13 @@ export function startDispatcher (options: DispatcherOptions): { stop: () => Prom
   const agent = new Agent({ connect: { lookup: safeLookup(options.allowPrivate), timeout: timeoutMs }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs })
 
   const claim = async (): Promise<ClaimedEvent[]> => await sql<ClaimedEvent[]>`
-    update webhook_events set lease_until = now() + ${leaseMs} * interval '1 millisecond'
+    update webhook_events set lease_until = now() + ${leaseMs} * interval '1 millisecond', lease_token = md5(random()::text || clock_timestamp()::text)
     where id in (
       select id from webhook_events
       where status = 'pending' and next_attempt_at <= now() and (lease_until is null or lease_until < now())
       order by next_attempt_at limit ${concurrency}
       for update skip locked)
-    returning id, reseller_id, order_id, payload, url, attempts, generation`
+    returning id, reseller_id, order_id, payload, url, attempts, generation, lease_token`
 
   const secretsOf = async (resellerId: string): Promise<{ secrets: string[], withCodes: boolean }> => {
     const [r] = await sql<{ webhook_secret_key_id: string, webhook_secret_ciphertext: Buffer, previous_webhook_secret_key_id: string | null, previous_webhook_secret_ciphertext: Buffer | null, previous_active: boolean, callback_includes_codes: boolean }[]>`
@@ -77,22 +84,65 @@ export function startDispatcher (options: DispatcherOptions): { stop: () => Prom
     return { secrets, withCodes: r.callback_includes_codes }
   }
 
-  const deliver = async (event: ClaimedEvent): Promise<void> => {
+  /** Body and signing secrets; failures here are ours, never the merchant's. */
+  const prepare = async (event: ClaimedEvent): Promise<{ body: string, secrets: string[] }> => {
+    try {
+      const { secrets, withCodes } = await secretsOf(event.reseller_id)
+      let payload = event.payload
+      if (event.order_id) {
+        // Serials always; codes and PINs only for resellers who opted in. Decrypted now, so
+        // the outbox row never holds them.
+        const deliveries = await cardKeyDeliveries(sql, keyring, event.order_id)
+        if (deliveries.length > 0) payload = { ...payload, data: { ...(payload.data as object), deliveries: deliveries.map((d) => deliveryFields(d, withCodes)) } }
+      }
+      return { body: JSON.stringify(payload), secrets }
+    } catch (err) {
+      throw new InternalFailure((err as Error).message, { cause: err })
+    }
+  }
+
+  /** Records an outcome only while this claim still holds the lease; otherwise just the attempt row. */
+  const record = async (event: ClaimedEvent, update: { status: 'pending' | 'delivered' | 'failed', attempts: number, delayMs: number, statusCode: number | null, lastError: string | null }, attempt: { latency: number, error: string | null } | null): Promise<void> => {
+    await sql.begin(async (tx) => {
+      if (attempt) await tx`insert into webhook_attempts (event_id, status_code, latency_ms, error) values (${event.id}, ${update.statusCode}, ${attempt.latency}, ${attempt.error})`
+      await tx`
+        update webhook_events set status = ${update.status}, attempts = ${update.attempts}, lease_until = null, lease_token = null,
+          last_status = ${update.statusCode}, last_error = ${update.lastError},
+          next_attempt_at = now() + ${update.delayMs} * interval '1 millisecond',
+          delivered_at = ${update.status === 'delivered' ? sql`now()` : sql`delivered_at`}
+        where id = ${event.id} and lease_token = ${event.lease_token} and generation = ${event.generation}`
+      // Redelivered meanwhile (new generation): free our lease, leave the fresh schedule alone.
+      await tx`update webhook_events set lease_until = null, lease_token = null where id = ${event.id} and lease_token = ${event.lease_token}`
+    })
+  }
+
+  const deliver = async (event: ClaimedEvent, leaseEnds: number): Promise<void> => {
+    try {
+      checkCallbackUrl(event.url, options.allowPrivate)
+    } catch (err) {
+      // The URL breaks the current policy: no attempt can ever succeed; say so and stop.
+      await record(event, { status: 'failed', attempts: event.attempts, delayMs: 0, statusCode: null, lastError: `callback URL not allowed: ${(err as Error).message}` }, null)
+      return
+    }
+    let prepared: { body: string, secrets: string[] }
+    try {
+      prepared = await prepare(event)
+    } catch (err) {
+      log.warn({ err, event: event.id }, 'callback could not be prepared; retrying later without counting an attempt')
+      await record(event, { status: 'pending', attempts: event.attempts, delayMs: 30_000, statusCode: null, lastError: null }, null)
+      return
+    }
+    // Never send unless the whole attempt fits inside our lease: past it another process may
+    // claim the event, and two sends at once are what the lease exists to prevent.
+    if (Date.now() + timeoutMs + 1000 > leaseEnds) {
+      await record(event, { status: 'pending', attempts: event.attempts, delayMs: 0, statusCode: null, lastError: null }, null)
+      return
+    }
     const started = Date.now()
     let statusCode: number | null = null
     let error: string | null = null
     let retryAfter: number | undefined
     try {
-      // Literal addresses never reach the DNS lookup, so the URL itself is checked again too
-      // (the rules may have tightened since the event was written).
-      checkCallbackUrl(event.url, options.allowPrivate)
-      const { secrets, withCodes } = await secretsOf(event.reseller_id)
-      let payload = event.payload
-      if (withCodes && event.order_id) {
-        const deliveries = await cardKeyDeliveries(sql, keyring, event.order_id)
-        payload = { ...payload, data: { ...(payload.data as object), deliveries: deliveries.map((d) => deliveryFields(d, true)) } }
-      }
-      const body = JSON.stringify(payload)
       const timestamp = Math.floor(Date.now() / 1000)
       const res = await request(event.url, {
         method: 'POST',
@@ -103,9 +153,9 @@ export function startDispatcher (options: DispatcherOptions): { stop: () => Prom
           'user-agent': 'entitlement-gateway-webhooks',
           'webhook-id': event.id,
           'webhook-timestamp': String(timestamp),
-          'webhook-signature': signatureHeader(secrets, event.id, timestamp, body)
+          'webhook-signature': signatureHeader(prepared.secrets, event.id, timestamp, prepared.body)
         },
-        body
+        body: prepared.body
       })
       statusCode = res.statusCode
       retryAfter = retryAfterMs(res.headers['retry-after'])
@@ -113,34 +163,25 @@ export function startDispatcher (options: DispatcherOptions): { stop: () => Prom
     } catch (err) {
       error = (err as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (err as Error).message
     }
-    const latency = Date.now() - started
     const attempts = event.attempts + 1
     const ok = statusCode !== null && statusCode >= 200 && statusCode < 300
     // 410 Gone: the receiver says this endpoint is retired; stop trying this event.
     const gone = statusCode === 410
     const base = scheduleMs[attempts]
     let status: 'pending' | 'delivered' | 'failed' = 'pending'
-    let delay = 0
+    let delayMs = 0
     if (ok) status = 'delivered'
     else if (gone || base === undefined) status = 'failed'
-    else delay = retryAfter === undefined ? jitter(base) : Math.min(Math.max(retryAfter, base), Math.max(base * 2, 1000))
+    else delayMs = retryAfter === undefined ? jitter(base) : Math.min(Math.max(retryAfter, base), Math.max(base * 2, 1000))
     const lastError = error ?? (ok ? null : `HTTP ${statusCode}`)
-    await sql.begin(async (tx) => {
-      await tx`insert into webhook_attempts (event_id, status_code, latency_ms, error) values (${event.id}, ${statusCode}, ${latency}, ${error})`
-      const [current] = await tx`
-        update webhook_events set status = ${status}, attempts = ${attempts}, lease_until = null, last_status = ${statusCode}, last_error = ${lastError},
-          next_attempt_at = now() + ${delay} * interval '1 millisecond', delivered_at = ${ok ? sql`now()` : sql`delivered_at`}
-        where id = ${event.id} and generation = ${event.generation}
-        returning id`
-      // Redelivered while this attempt ran: leave the fresh schedule alone, just free the lease.
-      if (!current) await tx`update webhook_events set lease_until = null where id = ${event.id}`
-    })
+    await record(event, { status, attempts, delayMs, statusCode, lastError }, { latency: Date.now() - started, error })
     if (status === 'failed') log.warn({ event: event.id, attempts, last_error: lastError }, 'callback gave up')
   }
 
   const runOnce = async (): Promise<number> => {
+    const leaseEnds = Date.now() + leaseMs
     const events = await claim()
-    await Promise.all(events.map(async (e) => await deliver(e).catch((err: unknown) => log.warn({ err, event: e.id }, 'callback attempt could not be recorded'))))
+    await Promise.all(events.map(async (e) => await deliver(e, leaseEnds).catch((err: unknown) => log.warn({ err, event: e.id }, 'callback attempt could not be recorded'))))
     return events.length
   }
 

@@ -68,11 +68,15 @@ export async function redeliver (sql: postgres.Sql | postgres.TransactionSql, id
  * New webhook secret; the current one keeps signing beside it for `overlapSeconds`, so
  * receivers can switch without missing a callback. The new secret is returned once.
  */
-export async function rotateWebhookSecret (sql: postgres.Sql, keyring: Keyring, resellerId: string, overlapSeconds: number, actor: AuditActor): Promise<string | undefined> {
+export async function rotateWebhookSecret (sql: postgres.Sql, keyring: Keyring, resellerId: string, overlapSeconds: number, actor: AuditActor): Promise<string | 'overlapping' | undefined> {
   return await sql.begin(async (tx) => {
-    const [r] = await tx<{ webhook_secret_key_id: string, webhook_secret_ciphertext: Buffer }[]>`
-      select webhook_secret_key_id, webhook_secret_ciphertext from resellers where id = ${resellerId} for no key update`
+    const [r] = await tx<{ webhook_secret_key_id: string, webhook_secret_ciphertext: Buffer, overlapping: boolean }[]>`
+      select webhook_secret_key_id, webhook_secret_ciphertext, coalesce(previous_webhook_secret_until > now(), false) as overlapping
+      from resellers where id = ${resellerId} for no key update`
     if (!r) return undefined
+    // A second rotation inside the overlap would silently drop the secret receivers may still
+    // use (the one before the current): finish one rotation before starting the next.
+    if (r.overlapping) return 'overlapping' as const
     const current = keyring.decryptString({ keyId: r.webhook_secret_key_id, ciphertext: r.webhook_secret_ciphertext }, webhookSecretAad(resellerId))
     const previous = keyring.encrypt(current, `${webhookSecretAad(resellerId)}:previous`)
     const secret = `whsec_${randomBytes(32).toString('base64')}`

@@ -7,9 +7,16 @@ import ipaddr from 'ipaddr.js'
  * unique-local, and the IPv4-in-IPv6 forms: mapped, NAT64, 6to4, Teredo); only `unicast`
  * passes. IPv4-mapped IPv6 is unwrapped first, so ::ffff:127.0.0.1 counts as 127.0.0.1.
  */
+/** Cloud metadata and platform endpoints that sit on public unicast addresses. */
+const METADATA = new Set(['168.63.129.16', '100.100.100.200', '169.254.169.254'])
+
 export function addressAllowed (address: string): boolean {
   if (!ipaddr.isValid(address)) return false
-  return ipaddr.process(address).range() === 'unicast'
+  const parsed = ipaddr.process(address)
+  if (parsed.range() !== 'unicast' || METADATA.has(parsed.toString())) return false
+  // Deprecated IPv4-compatible IPv6 (::/96, e.g. ::7f00:1) still names an IPv4 host.
+  if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).parts.slice(0, 6).every((p) => p === 0)) return false
+  return true
 }
 
 export class UnsafeTargetError extends Error {
@@ -26,7 +33,8 @@ export function checkCallbackUrl (raw: string, allowPrivate: boolean): URL {
   if (url.protocol !== 'https:' && !(allowPrivate && url.protocol === 'http:')) throw new UnsafeTargetError('callback URLs must be https')
   if (url.username || url.password) throw new UnsafeTargetError('callback URLs must not carry credentials')
   if (allowPrivate) return url
-  const host = url.hostname.replace(/^\[|\]$/g, '')
+  // `localhost.` is `localhost`: judge names without their root dot.
+  const host = url.hostname.replace(/^\[|\]$/g, '').replace(/\.$/, '')
   if (ipaddr.isValid(host)) {
     if (!addressAllowed(host)) throw new UnsafeTargetError('callback URLs must not point at private, loopback, link-local or reserved addresses')
   } else if (host === 'localhost' || host.endsWith('.localhost') || !host.includes('.')) {

@@ -18,7 +18,10 @@ t.test('every private, special and disguised target is refused', async (t) => {
     'https://[2002:7f00:1::]/', 'https://[2002:a9fe:a9fe::]/', // 6to4
     'https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/', // Teredo
     'https://2130706433/', 'https://0x7f000001/', 'https://0177.0.0.1/', 'https://0x7f.1/', 'https://127.1/', // numeric spellings of 127.0.0.1
-    'https://3232235777/' // 192.168.1.1
+    'https://3232235777/', // 192.168.1.1
+    'https://168.63.129.16/', 'https://100.100.100.200/', // Azure and Alibaba metadata
+    'https://[::7f00:1]/', 'https://[::a9fe:a9fe]/', // IPv4-compatible IPv6
+    'https://localhost./', 'https://api.localhost./'
   ]
   for (const url of refused) t.throws(() => checkCallbackUrl(url, false), url)
   for (const url of ['https://merchant.example/hooks/egw', 'https://8.8.8.8/hook', 'https://[2606:4700:4700::1111]/hook']) {

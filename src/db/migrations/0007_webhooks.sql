@@ -20,6 +20,7 @@ CREATE TABLE "webhook_events" (
 	"generation" integer DEFAULT 0 NOT NULL,
 	"next_attempt_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"lease_until" timestamp with time zone,
+	"lease_token" text,
 	"last_status" integer,
 	"last_error" text,
 	"created_at" timestamp (6) with time zone DEFAULT now() NOT NULL,

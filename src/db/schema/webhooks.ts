@@ -24,6 +24,8 @@ export const webhookEvents = pgTable('webhook_events', {
   nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
   /** A dispatcher owns the event until then; longer than one delivery's total deadline. */
   leaseUntil: timestamp('lease_until', { withTimezone: true }),
+  /** Random per claim: only the holder of the current lease may record an outcome. */
+  leaseToken: text('lease_token'),
   lastStatus: integer('last_status'),
   lastError: text('last_error'),
   createdAt: createdAt(),

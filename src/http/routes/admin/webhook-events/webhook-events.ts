@@ -63,6 +63,7 @@ export default async function adminWebhookRoutes (app: FastifyInstance): Promise
   }, async (request, reply) => {
     const secret = await rotateWebhookSecret(sql, app.deps.keyring, request.params.id, request.body.overlap_seconds, auditActor(request))
     if (!secret) throw new GatewayError('not_found', { detail: `no reseller ${request.params.id}` })
+    if (secret === 'overlapping') throw new GatewayError('invalid_state', { detail: 'the previous rotation is still in its overlap period; rotate again after it ends' })
     return reply.header('cache-control', 'no-store')
       .send({ webhook_secret: secret, previous_valid_until: new Date(Date.now() + request.body.overlap_seconds * 1000).toISOString() })
   })
