@@ -190,3 +190,34 @@ t.test('a literal private address written while private targets were allowed is 
   const [event] = await ta.database.sql`select last_error from webhook_events`
   t.match(event?.last_error, /callback URL not allowed/)
 })
+
+t.test('a dispatcher that lost its lease records its attempt but cannot overwrite the new holder', async (t) => {
+  const ta = await build(t, ENV)
+  await cardSku(ta, 'gc-lease', 100, 1)
+  let release: () => void = () => {}
+  const answered = new Promise<void>((resolve) => { release = resolve })
+  const received: string[] = []
+  const server = createServer((req, res) => {
+    received.push(String(req.headers['webhook-id']))
+    req.resume()
+    // Answer only once the test has handed the event to "another process".
+    void answered.then(() => { res.statusCode = 200; res.end() })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()) }))
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`
+  const rsl = await createReseller(ta, { callback_url: url }, 1000)
+  await ta.app.inject({ method: 'POST', url: '/v1/orders', headers: rsl.bearer, payload: { client_order_id: 'H-10', sku: 'gc-lease' } })
+  const a = startDispatcher({ sql: ta.database.sql, keyring: ta.keyring, log: ta.app.log, scheduleMs: [0, 60_000], timeoutMs: 5000, pollIntervalMs: 3_600_000, allowPrivate: true })
+  t.teardown(() => a.stop())
+  const pass = a.runOnce()
+  await until(() => received.length === 1)
+  // Another process took the event over (as if A's lease had run out while it stalled).
+  await ta.database.sql`update webhook_events set lease_token = 'stolen', lease_until = now() + interval '1 minute'`
+  release()
+  await pass
+  const [event] = await ta.database.sql`select status, attempts, lease_token from webhook_events`
+  t.same(event, { status: 'pending', attempts: 0, lease_token: 'stolen' }, 'the new holder\'s claim is untouched')
+  const [attempts] = await ta.database.sql`select count(*)::int as n, max(status_code) as code from webhook_attempts`
+  t.same(attempts, { n: 1, code: 200 }, 'the late attempt is still on record')
+})
