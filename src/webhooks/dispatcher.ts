@@ -62,12 +62,12 @@ export function startDispatcher (options: DispatcherOptions): { stop: () => Prom
   // Connections go only to the address the guarded lookup approved; redirects are not followed.
   const agent = new Agent({ connect: { lookup: safeLookup(options.allowPrivate), timeout: timeoutMs }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs })
 
-  const claim = async (): Promise<ClaimedEvent[]> => await sql<ClaimedEvent[]>`
+  const claim = async (limit: number): Promise<ClaimedEvent[]> => await sql<ClaimedEvent[]>`
     update webhook_events set lease_until = now() + ${leaseMs} * interval '1 millisecond', lease_token = md5(random()::text || clock_timestamp()::text)
     where id in (
       select id from webhook_events
       where status = 'pending' and next_attempt_at <= now() and (lease_until is null or lease_until < now())
-      order by next_attempt_at limit ${concurrency}
+      order by next_attempt_at limit ${limit}
       for update skip locked)
     returning id, reseller_id, order_id, payload, url, attempts, generation, lease_token`
 
@@ -178,20 +178,36 @@ export function startDispatcher (options: DispatcherOptions): { stop: () => Prom
     if (status === 'failed') log.warn({ event: event.id, attempts, last_error: lastError }, 'callback gave up')
   }
 
-  const runOnce = async (): Promise<number> => {
+  // A rolling pool: each free slot is refilled on the next pass, so one slow endpoint
+  // never holds up a whole batch.
+  const inFlight = new Set<Promise<void>>()
+  const start = async (limit: number): Promise<Promise<void>[]> => {
+    if (limit <= 0) return []
     const leaseEnds = Date.now() + leaseMs
-    const events = await claim()
-    await Promise.all(events.map(async (e) => await deliver(e, leaseEnds).catch((err: unknown) => log.warn({ err, event: e.id }, 'callback attempt could not be recorded'))))
-    return events.length
+    const events = await claim(limit)
+    return events.map((e) => {
+      const p = deliver(e, leaseEnds).catch((err: unknown) => log.warn({ err, event: e.id }, 'callback attempt could not be recorded'))
+      inFlight.add(p)
+      void p.finally(() => inFlight.delete(p))
+      return p
+    })
+  }
+
+  /** One pass that waits for the attempts it started (tests and tools). */
+  const runOnce = async (): Promise<number> => {
+    const started = await start(concurrency - inFlight.size)
+    await Promise.all(started)
+    return started.length
   }
 
   let stopped = false
-  let running: Promise<unknown> | undefined
+  let claiming: Promise<unknown> | undefined
   const tick = (): void => {
     if (stopped) return
-    running = runOnce()
-      .catch((err: unknown) => log.warn({ err }, 'callback dispatcher pass failed'))
-      .then((n) => { if (!stopped) timer = setTimeout(tick, n === concurrency ? 0 : options.pollIntervalMs) })
+    const free = concurrency - inFlight.size
+    claiming = start(free)
+      .catch((err: unknown) => { log.warn({ err }, 'callback dispatcher pass failed'); return [] })
+      .then((started) => { if (!stopped) timer = setTimeout(tick, started.length > 0 && started.length === free ? 0 : options.pollIntervalMs) })
   }
   let timer: NodeJS.Timeout = setTimeout(tick, options.pollIntervalMs)
   return {
@@ -199,7 +215,8 @@ export function startDispatcher (options: DispatcherOptions): { stop: () => Prom
     async stop () {
       stopped = true
       clearTimeout(timer)
-      await running
+      await claiming
+      await Promise.all([...inFlight])
       await agent.close()
     }
   }

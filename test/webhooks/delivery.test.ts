@@ -221,3 +221,4 @@ t.test('a dispatcher that lost its lease records its attempt but cannot overwrit
   const [attempts] = await ta.database.sql`select count(*)::int as n, max(status_code) as code from webhook_attempts`
   t.same(attempts, { n: 1, code: 200 }, 'the late attempt is still on record')
 })
+

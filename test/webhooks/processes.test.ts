@@ -43,7 +43,7 @@ t.test('3 processes deliver 1,000 events, none twice', async (t) => {
   await Promise.all([1, 2, 3].map(async () => await spawnGateway(t, env)))
   await until(async () => (await ta.database.sql`select count(*)::int as n from webhook_events where status = 'delivered'`)[0]?.n === 1000)
   t.equal(hook.ids.length, 1000, 'exactly 1,000 requests')
-  t.equal(new Set(hook.ids).size, 1000, 'no webhook-id twice')
+  t.equal(new Set(hook.ids).size, hook.ids.length, 'no webhook-id twice')
   const [attempts] = await ta.database.sql`select count(*)::int as n from webhook_attempts`
   t.equal(attempts?.n, 1000)
 })
