@@ -202,3 +202,29 @@ t.test('orders, top-ups and credit-limit changes of one reseller run together wi
   const [negative] = await ta.database.sql`select count(*)::int as n from reseller_balance_buckets where balance + floor < 0`
   t.equal(negative?.n, 0)
 })
+
+t.test('balance adjustments are idempotent with an idempotency-key', async (t) => {
+  const ta = await build(t)
+  const rsl = await createReseller(ta)
+  const adjust = async (key: string | undefined, amount: number) => await ta.app.inject({
+    method: 'POST', url: `/admin/v1/resellers/${rsl.id}/balance-adjustments`,
+    headers: { ...ta.auth('finance'), ...(key ? { 'idempotency-key': key } : {}) }, payload: { amount, reason: 'wire 4711' }
+  })
+  const first = await adjust('topup-4711', 5000)
+  t.equal(first.statusCode, 201)
+  const retry = await adjust('topup-4711', 5000)
+  t.equal(retry.statusCode, 200, 'a retry answers with the first entry')
+  t.equal(retry.json().id, first.json().id)
+  const other = await adjust('topup-4711', 6000)
+  t.equal(other.statusCode, 409)
+  t.equal(other.json().code, 'idempotency_conflict')
+  const racing = await Promise.all(Array.from({ length: 10 }, async () => await adjust('topup-4712', 100)))
+  t.same([...new Set(racing.map((r) => r.json().id))].length, 1, 'concurrent retries: one entry')
+  t.same(racing.map((r) => r.statusCode).sort(), [200, 200, 200, 200, 200, 200, 200, 200, 200, 201])
+  await adjust(undefined, 1)
+  await adjust(undefined, 1)
+  const balance = await ta.app.inject({ method: 'GET', url: '/v1/balance', headers: rsl.bearer })
+  t.equal(balance.json().available, 5102, 'money moved once per key, every time without one')
+  const recon = await ta.app.inject({ method: 'GET', url: '/admin/v1/reconciliation/balances', headers: ta.auth('finance') })
+  t.same(recon.json(), { ok: true, mismatches: [] })
+})

@@ -191,29 +191,53 @@ export async function deleteExpiredNonces (sql: postgres.Sql): Promise<number> {
   return result.count
 }
 
-/** One ledger row and the balance change it explains, together. */
-export async function adjustBalance (sql: postgres.Sql, resellerId: string, amount: number, reason: string, actor: AuditActor): Promise<{ entry: LedgerEntry } | 'not_found' | 'below_limit'> {
-  return await sql.begin(async (tx) => {
-    const [reseller] = await tx<{ currency: string }[]>`select currency from resellers where id = ${resellerId}`
-    if (!reseller) return 'not_found' as const
-    if (amount > 0) await credit(tx, resellerId, amount)
-    else if (!await debit(tx, resellerId, -amount)) return 'below_limit' as const
-    const [entry] = await tx<LedgerRow[]>`
-      insert into ledger_entries (reseller_id, kind, amount, currency, reason, actor_id)
-      values (${resellerId}, 'adjustment', ${amount}, ${reseller.currency}, ${reason}, ${actor.actorId})
-      returning id, reseller_id, kind, amount, currency, order_id, reason, actor_id, created_at`
-    if (!entry) throw new Error('ledger insert returned no row')
-    await writeAuditSql(tx, actor, { action: 'reseller.balance.adjust', targetType: 'reseller', targetId: resellerId, details: { amount, ledger_entry: entry.id } })
-    return { entry: toLedgerEntry(entry) }
-  })
+/**
+ * One ledger row and the balance change it explains, together. With an idempotency key, a
+ * retry returns the first entry instead of moving money again (a different amount or reason
+ * under the same key is a conflict); concurrent retries meet on the unique index.
+ */
+export async function adjustBalance (sql: postgres.Sql, resellerId: string, amount: number, reason: string, actor: AuditActor, idempotencyKey?: string): Promise<{ entry: LedgerEntry, replayed: boolean } | 'not_found' | 'below_limit' | 'conflict'> {
+  const replay = async (): Promise<{ entry: LedgerEntry, replayed: true } | 'conflict' | undefined> => {
+    if (idempotencyKey === undefined) return undefined
+    const [found] = await sql<LedgerRow[]>`
+      select ${sql.unsafe(LEDGER_COLUMNS)} from ledger_entries where reseller_id = ${resellerId} and idempotency_key = ${idempotencyKey}`
+    if (!found) return undefined
+    return Number(found.amount) === amount && found.reason === reason ? { entry: toLedgerEntry(found), replayed: true } : 'conflict'
+  }
+  const prior = await replay()
+  if (prior) return prior
+  try {
+    return await sql.begin(async (tx) => {
+      const [reseller] = await tx<{ currency: string }[]>`select currency from resellers where id = ${resellerId}`
+      if (!reseller) return 'not_found' as const
+      if (amount > 0) await credit(tx, resellerId, amount)
+      else if (!await debit(tx, resellerId, -amount)) return 'below_limit' as const
+      const [entry] = await tx<LedgerRow[]>`
+        insert into ledger_entries (reseller_id, kind, amount, currency, reason, actor_id, idempotency_key)
+        values (${resellerId}, 'adjustment', ${amount}, ${reseller.currency}, ${reason}, ${actor.actorId}, ${idempotencyKey ?? null})
+        returning ${tx.unsafe(LEDGER_COLUMNS)}`
+      if (!entry) throw new Error('ledger insert returned no row')
+      await writeAuditSql(tx, actor, { action: 'reseller.balance.adjust', targetType: 'reseller', targetId: resellerId, details: { amount, ledger_entry: entry.id } })
+      return { entry: toLedgerEntry(entry), replayed: false }
+    })
+  } catch (err) {
+    // A concurrent retry committed first: answer as a replay of it.
+    if ((err as { constraint_name?: string }).constraint_name === 'ledger_entries_idempotency_key') {
+      const raced = await replay()
+      if (raced) return raced
+    }
+    throw err
+  }
 }
+
+const LEDGER_COLUMNS = 'id, reseller_id, kind, amount, currency, order_id, reason, actor_id, created_at'
 
 interface LedgerRow { id: string, reseller_id: string, kind: LedgerEntry['kind'], amount: string, currency: string, order_id: string | null, reason: string | null, actor_id: string | null, created_at: unknown }
 
 function toLedgerEntry (r: LedgerRow): LedgerEntry {
   return {
     id: Number(r.id), resellerId: r.reseller_id, kind: r.kind, amount: Number(r.amount), currency: r.currency, orderId: r.order_id,
-    reason: r.reason, actorId: r.actor_id, createdAt: r.created_at instanceof Date ? r.created_at : new Date(String(r.created_at))
+    reason: r.reason, actorId: r.actor_id, idempotencyKey: null, createdAt: r.created_at instanceof Date ? r.created_at : new Date(String(r.created_at))
   }
 }
 

@@ -79,9 +79,12 @@ export const ledgerEntries = pgTable('ledger_entries', {
   reason: text('reason'),
   /** Operator token id for adjustments. */
   actorId: text('actor_id'),
+  /** The caller's Idempotency-Key of an adjustment: a retried top-up credits once. */
+  idempotencyKey: text('idempotency_key'),
   createdAt: createdAt()
 }, (t) => [
   index('ledger_entries_reseller_idx').on(t.resellerId, t.id),
+  uniqueIndex('ledger_entries_idempotency_key').on(t.resellerId, t.idempotencyKey).where(sql`idempotency_key is not null`),
   // One debit and at most one refund per order, however often a finish is retried.
   uniqueIndex('ledger_entries_order_kind_key').on(t.orderId, t.kind).where(sql`order_id is not null`),
   check('ledger_entries_amount_nonzero', sql`${t.amount} <> 0`),

@@ -18,16 +18,20 @@ export default async function moneyRoutes (app: FastifyInstance): Promise<void> 
       operationId: 'admin.resellers.balance_adjustments.create',
       tags: ['admin'],
       summary: 'Top up (positive) or correct (negative) a balance: one ledger entry',
+      description: 'Send an `idempotency-key` header to make retries safe: the same key returns the first entry (200) ' +
+        'instead of moving money again; the same key with another amount or reason is 409 idempotency_conflict.',
       security: [{ operatorToken: [] }],
       params: ResellerIdParam,
+      headers: z.looseObject({ 'idempotency-key': z.string().regex(/^[\x21-\x7e]{1,255}$/, 'expected 1..255 printable ASCII characters').optional() }),
       body: BalanceAdjustmentBody,
-      response: { 201: LedgerEntrySchema }
+      response: { 200: LedgerEntrySchema, 201: LedgerEntrySchema }
     }
   }, async (request, reply) => {
-    const result = await adjustBalance(app.deps.database.sql, request.params.id, request.body.amount, request.body.reason, auditActor(request))
+    const result = await adjustBalance(app.deps.database.sql, request.params.id, request.body.amount, request.body.reason, auditActor(request), request.headers['idempotency-key'])
     if (result === 'not_found') throw new GatewayError('not_found', { detail: `no reseller ${request.params.id}` })
     if (result === 'below_limit') throw new GatewayError('insufficient_balance', { detail: 'the correction would take the balance below its credit limit' })
-    return reply.code(201).send(presentLedgerEntry(result.entry))
+    if (result === 'conflict') throw new GatewayError('idempotency_conflict', { detail: 'this idempotency-key was used for a different adjustment' })
+    return reply.code(result.replayed ? 200 : 201).send(presentLedgerEntry(result.entry))
   })
 
   const pricesResponse = async (id: string) => ({

@@ -1,0 +1,2 @@
+ALTER TABLE "ledger_entries" ADD COLUMN "idempotency_key" text;--> statement-breakpoint
+CREATE UNIQUE INDEX "ledger_entries_idempotency_key" ON "ledger_entries" USING btree ("reseller_id","idempotency_key") WHERE idempotency_key is not null;
