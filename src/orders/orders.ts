@@ -4,6 +4,7 @@ import { debit } from '../balance/buckets.js'
 import type { Keyring } from '../crypto/keyring.js'
 import { openCardKey, type AllocatedCardKey, type SealedCardKey } from '../db/repositories/card-keys.js'
 import { newId } from '../domain/ids.js'
+import { toDate } from '../db/timestamps.js'
 import { canonicalJson } from '../domain/orders/canonical.js'
 import { recipientProblems } from '../domain/orders/recipient.js'
 import { InsufficientStockError } from '../domain/pool/errors.js'
@@ -49,9 +50,6 @@ export interface CardKeyDelivery {
 const ORDER_COLUMNS = `id, reseller_id, client_order_id, sku, quantity, recipient, unit_price, amount, currency, status, failure,
   callback_url, created_at, completed_at, request_hash`
 
-/** Dates arrive as text on the drizzle-wrapped client (see card-keys.ts). */
-const date = (v: unknown): Date | null => (v === null || v === undefined ? null : v instanceof Date ? v : new Date(String(v)))
-
 function toOrder (r: Record<string, unknown>): OrderRecord {
   return {
     id: r.id as string,
@@ -66,8 +64,8 @@ function toOrder (r: Record<string, unknown>): OrderRecord {
     status: r.status as OrderRecord['status'],
     failure: r.failure as OrderRecord['failure'],
     callbackUrl: r.callback_url as string | null,
-    createdAt: date(r.created_at) as Date,
-    completedAt: date(r.completed_at)
+    createdAt: toDate(r.created_at) as Date,
+    completedAt: toDate(r.completed_at)
   }
 }
 
@@ -188,10 +186,8 @@ async function writeOutcomeEvent (tx: postgres.TransactionSql, order: OrderRecor
 export async function cardKeyDeliveries (sql: postgres.Sql, keyring: Keyring, orderId: string): Promise<CardKeyDelivery[]> {
   const rows = await sql<{ id: string, key_id: string, code_ciphertext: Buffer, pin_ciphertext: Buffer | null, serial_ciphertext: Buffer | null, expires_at: unknown }[]>`
     select id, key_id, code_ciphertext, pin_ciphertext, serial_ciphertext, expires_at from card_keys where order_id = ${orderId} order by expires_at, id`
-  return openDeliveries(keyring, rows.map((r) => {
-    const expires = r.expires_at === 'infinity' ? null : date(r.expires_at)
-    return { id: r.id, keyId: r.key_id, codeCiphertext: r.code_ciphertext, pinCiphertext: r.pin_ciphertext, serialCiphertext: r.serial_ciphertext, expiresAt: expires && Number.isFinite(expires.getTime()) ? expires : null }
-  }))
+  return openDeliveries(keyring, rows.map((r) => (
+    { id: r.id, keyId: r.key_id, codeCiphertext: r.code_ciphertext, pinCiphertext: r.pin_ciphertext, serialCiphertext: r.serial_ciphertext, expiresAt: toDate(r.expires_at) })))
 }
 
 export function openDeliveries (keyring: Keyring, keys: (SealedCardKey & { expiresAt: Date | null })[]): CardKeyDelivery[] {

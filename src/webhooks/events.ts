@@ -3,6 +3,7 @@ import type postgres from 'postgres'
 import type { Keyring } from '../crypto/keyring.js'
 import { writeAuditSql, type AuditActor } from '../db/repositories/audit-log.js'
 import { webhookSecretAad } from '../db/repositories/resellers.js'
+import { toDate } from '../db/timestamps.js'
 
 export interface WebhookEventView {
   id: string
@@ -19,7 +20,7 @@ export interface WebhookEventView {
   delivered_at: string | null
 }
 
-const iso = (v: unknown): string | null => (v === null || v === undefined ? null : (v instanceof Date ? v : new Date(String(v))).toISOString())
+const iso = (v: unknown): string | null => toDate(v)?.toISOString() ?? null
 
 function toView (r: Record<string, unknown>): WebhookEventView {
   return {

@@ -3,6 +3,7 @@ import type { Keyring, Sealed } from '../../crypto/keyring.js'
 import { newId } from '../../domain/ids.js'
 import type { CardKeyStatus, PlainCardKey } from '../../domain/pool/card-key.js'
 import { InsufficientStockError } from '../../domain/pool/errors.js'
+import { toDate } from '../timestamps.js'
 
 /*
  * The pool's hot paths (import, allocation) use postgres.js directly: they run millions of
@@ -11,17 +12,6 @@ import { InsufficientStockError } from '../../domain/pool/errors.js'
  */
 
 export type Queryable = postgres.Sql | postgres.TransactionSql
-
-/**
- * Timestamps from raw queries: drizzle turns off postgres.js's date parsing on the client
- * it wraps, so they arrive as text here (and as Date on a plain client). `infinity`, our
- * "never expires", becomes null.
- */
-function toDate (value: unknown): Date | null {
-  if (value === null || value === undefined || value === 'infinity') return null
-  const date = value instanceof Date ? value : new Date(String(value))
-  return Number.isFinite(date.getTime()) ? date : null
-}
 
 export const FINGERPRINT_PURPOSE = 'card_key.code'
 

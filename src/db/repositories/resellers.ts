@@ -5,6 +5,7 @@ import type { Keyring } from '../../crypto/keyring.js'
 import { newId, newSecret } from '../../domain/ids.js'
 import { balanceOf, createBuckets, credit, debit, setCreditLimit } from '../../balance/buckets.js'
 import type { Database, Db, Tx } from '../client.js'
+import { toDate } from '../timestamps.js'
 import { ledgerEntries, resellerApiKeys, resellerBalanceBuckets, resellerPrices, resellers, type LedgerEntry, type Reseller, type ResellerApiKey } from '../schema/index.js'
 import { writeAudit, writeAuditSql, type AuditActor } from './audit-log.js'
 
@@ -237,7 +238,7 @@ interface LedgerRow { id: string, reseller_id: string, kind: LedgerEntry['kind']
 function toLedgerEntry (r: LedgerRow): LedgerEntry {
   return {
     id: Number(r.id), resellerId: r.reseller_id, kind: r.kind, amount: Number(r.amount), currency: r.currency, orderId: r.order_id,
-    reason: r.reason, actorId: r.actor_id, idempotencyKey: null, createdAt: r.created_at instanceof Date ? r.created_at : new Date(String(r.created_at))
+    reason: r.reason, actorId: r.actor_id, idempotencyKey: null, createdAt: toDate(r.created_at) as Date
   }
 }
 

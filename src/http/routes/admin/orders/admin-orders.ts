@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import type postgres from 'postgres'
 import { z } from 'zod'
+import { toDate } from '../../../../db/timestamps.js'
 import { GatewayError } from '../../../../errors/gateway-error.js'
 import { getOrder, listOrders, orderCost, type OrderRecord } from '../../../../orders/orders.js'
 import { CursorQuery, LimitQuery, decodeCursor, encodeCursor, page } from '../../../schemas/common.js'
@@ -13,7 +14,7 @@ async function presentAdminOrder (sql: postgres.Sql, o: OrderRecord): Promise<z.
   return {
     ...orderFields(o),
     reseller_id: o.resellerId,
-    deliveries: keys.map((k) => ({ type: 'card_key' as const, card_key_id: k.id, expires_at: k.expires_at === 'infinity' || k.expires_at === null ? null : new Date(String(k.expires_at)).toISOString() })),
+    deliveries: keys.map((k) => ({ type: 'card_key' as const, card_key_id: k.id, expires_at: toDate(k.expires_at)?.toISOString() ?? null })),
     attempts: [],
     cost: await orderCost(sql, o.id)
   }
