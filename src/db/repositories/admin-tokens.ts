@@ -5,7 +5,10 @@ import type { Db, Tx } from '../client.js'
 import { writeAudit, type AuditActor } from './audit-log.js'
 import { adminTokens, type AdminToken, type OperatorRole } from '../schema/index.js'
 
-/** Tokens carry 256 random bits, so a plain SHA-256 is enough to make a dump useless. */
+/**
+ * Operator tokens and reseller API secrets carry 256 random bits, so a plain SHA-256 is
+ * enough to make a dump useless and still allows look-up by hash.
+ */
 export function hashToken (token: string): Buffer {
   return createHash('sha256').update(token).digest()
 }

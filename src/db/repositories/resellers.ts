@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import { and, asc, desc, eq, gt, lt, sql } from 'drizzle-orm'
 import type postgres from 'postgres'
 import type { Keyring } from '../../crypto/keyring.js'
@@ -7,9 +7,9 @@ import { balanceOf, createBuckets, credit, debit, setCreditLimit } from '../../b
 import type { Database, Db, Tx } from '../client.js'
 import { toDate } from '../timestamps.js'
 import { ledgerEntries, resellerApiKeys, resellerBalanceBuckets, resellerPrices, resellers, type LedgerEntry, type Reseller, type ResellerApiKey } from '../schema/index.js'
+import { hashToken } from './admin-tokens.js'
 import { writeAudit, writeAuditSql, type AuditActor } from './audit-log.js'
 
-export const secretHash = (secret: string): Buffer => createHash('sha256').update(secret).digest()
 export const apiSecretAad = (keyId: string): string => `reseller_api_keys:${keyId}:secret`
 export const webhookSecretAad = (resellerId: string): string => `resellers:${resellerId}:webhook_secret`
 
@@ -43,7 +43,7 @@ async function insertApiKey (tx: postgres.TransactionSql, keyring: Keyring, rese
   const sealed = keyring.encrypt(secret, apiSecretAad(keyId))
   await tx`
     insert into reseller_api_keys (id, reseller_id, secret_hash, secret_key_id, secret_ciphertext)
-    values (${keyId}, ${resellerId}, ${secretHash(secret)}, ${sealed.keyId}, ${sealed.ciphertext})`
+    values (${keyId}, ${resellerId}, ${hashToken(secret)}, ${sealed.keyId}, ${sealed.ciphertext})`
   return { keyId, secret }
 }
 
@@ -166,7 +166,7 @@ function toCredential (r: Record<string, unknown>): Credential {
 }
 
 export async function credentialBySecret (sql: postgres.Sql, secret: string): Promise<Credential | undefined> {
-  const [row] = await sql.unsafe(CREDENTIAL_SELECT + 'k.secret_hash = $1', [secretHash(secret)])
+  const [row] = await sql.unsafe(CREDENTIAL_SELECT + 'k.secret_hash = $1', [hashToken(secret)])
   return row ? toCredential(row) : undefined
 }
 

@@ -56,7 +56,7 @@ export async function listSkus (db: Db, limit: number, after?: string): Promise<
   return await db.select().from(skus).where(after ? gt(skus.sku, after) : undefined).orderBy(asc(skus.sku)).limit(limit)
 }
 
-export async function existingSkus (tx: Tx, list: string[]): Promise<Set<string>> {
+export async function existingSkus (tx: Db | Tx, list: string[]): Promise<Set<string>> {
   if (list.length === 0) return new Set()
   const rows = await tx.select({ sku: skus.sku }).from(skus).where(inArray(skus.sku, list))
   return new Set(rows.map((r) => r.sku))

@@ -52,7 +52,7 @@ export default async function moneyRoutes (app: FastifyInstance): Promise<void> 
     }
   }, async (request) => {
     if (!await resellerExists(db, request.params.id)) throw new GatewayError('not_found', { detail: `no reseller ${request.params.id}` })
-    const known = await db.transaction(async (tx) => await existingSkus(tx, request.body.map((p) => p.sku)))
+    const known = await existingSkus(db, request.body.map((p) => p.sku))
     const errors = request.body.flatMap((p, i) => known.has(p.sku) ? [] : [{ path: `body.${i}.sku`, message: `unknown SKU ${p.sku}` }])
     if (errors.length > 0) throw new GatewayError('invalid_request', { detail: `${errors.length} unknown SKU(s)`, errors })
     await replaceResellerPrices(db, request.params.id, request.body, auditActor(request))
