@@ -1,44 +1,16 @@
-import { createServer, type IncomingHttpHeaders } from 'node:http'
+import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Webhook } from 'standardwebhooks'
 import t, { type Test } from 'tap'
 import { startDispatcher } from '../../src/webhooks/dispatcher.js'
 import { build, type TestApp } from '../helper.js'
 import { cardSku, createReseller } from '../v1/helpers.js'
-
-interface Received { headers: IncomingHttpHeaders, body: string, at: number }
-
-/** A merchant endpoint answering from a script of status codes (then 200). */
-async function receiver (t: Test, script: number[] = []): Promise<{ url: string, received: Received[] }> {
-  const received: Received[] = []
-  const server = createServer((req, res) => {
-    let body = ''
-    req.on('data', (d: Buffer) => { body += d.toString() })
-    req.on('end', () => {
-      received.push({ headers: req.headers, body, at: Date.now() })
-      res.statusCode = script[received.length - 1] ?? 200
-      // 429 asks for a pause: the dispatcher honours Retry-After within its bounds.
-      if (res.statusCode === 429) res.setHeader('retry-after', '1')
-      res.end()
-    })
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())))
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, received }
-}
+import { receiver, until } from './helpers.js'
 
 function dispatcher (t: Test, ta: TestApp, scheduleMs: number[]) {
   const d = startDispatcher({ sql: ta.database.sql, keyring: ta.keyring, log: ta.app.log, scheduleMs, timeoutMs: 2000, pollIntervalMs: 20, allowPrivate: true })
   t.teardown(() => d.stop())
   return d
-}
-
-async function until (check: () => Promise<boolean> | boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms
-  while (!await check()) {
-    if (Date.now() > end) throw new Error('condition not reached in time')
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
 }
 
 const ENV = { CALLBACK_ALLOW_PRIVATE: 'true' }

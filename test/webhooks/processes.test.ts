@@ -1,32 +1,8 @@
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import t, { type Test } from 'tap'
+import t from 'tap'
 import { newId } from '../../src/domain/ids.js'
 import { build, createTestDatabase, exclusive, spawnGateway, testEnv } from '../helper.js'
 import { cardSku, createReseller } from '../v1/helpers.js'
-
-async function receiver (t: Test, script: number[] = []): Promise<{ url: string, ids: string[] }> {
-  const ids: string[] = []
-  const server = createServer((req, res) => {
-    req.resume()
-    req.on('end', () => {
-      ids.push(String(req.headers['webhook-id']))
-      res.statusCode = script[ids.length - 1] ?? 200
-      res.end()
-    })
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())))
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, ids }
-}
-
-async function until (check: () => Promise<boolean> | boolean, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms
-  while (!await check()) {
-    if (Date.now() > end) throw new Error('condition not reached in time')
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
+import { receiver, until } from './helpers.js'
 
 t.test('3 processes deliver 1,000 events, none twice', async (t) => {
   await exclusive(t)
