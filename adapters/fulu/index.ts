@@ -1,5 +1,5 @@
-import type { CallContext, HttpCall, PurchaseRequest, SupplierAdapter, SupplierResult } from '../../src/domain/supplier.js'
-import type { FuluConfig } from './config.js'
+import type { AdapterFactory, CallContext, HttpCall, PurchaseRequest, SupplierAdapter, SupplierResult } from '../../src/domain/supplier.js'
+import { FuluConfigSchema, type FuluConfig } from './config.js'
 import { fromFuluOrder, fromFuluRefusal, toCardAdd, toDirectAdd } from './map.js'
 import { FuluEnvelope, FuluOrder, fuluSign, fuluTimestamp, type FuluRequest } from './wire.js'
 
@@ -46,4 +46,10 @@ export function createFuluAdapter (config: FuluConfig, gatewayUrl: string, http:
 /** A 5xx from the gateway: the supplier is down, whether the order went in is unknown. */
 export class FuluUnavailable extends Error {
   override name = 'FuluUnavailable'
+}
+
+export const fuluFactory: AdapterFactory<FuluConfig> = {
+  name: 'fulu',
+  credentials: FuluConfigSchema,
+  create: ({ credentials, baseUrl, http }) => createFuluAdapter(credentials, baseUrl, http)
 }

@@ -1,3 +1,5 @@
+import type { ZodType } from 'zod'
+
 /**
  * The small interface every supplier adapter implements (adapters/<name>/index.ts).
  * Adapters translate between the gateway and one supplier protocol; they do no retries, no
@@ -5,6 +7,28 @@
  */
 
 export type Capability = 'purchase' | 'query' | 'balance' | 'callback'
+
+/** A supplier's callback as it arrived: raw body (signatures cover bytes), lower-case headers. */
+export interface CallbackRequest {
+  headers: Record<string, string | undefined>
+  contentType: string
+  rawBody: string
+}
+
+/** What to answer the supplier, in the form its protocol expects (e.g. plain `success`). */
+export interface CallbackAck {
+  status: number
+  contentType: string
+  body: string
+}
+
+/**
+ * A verified callback names our attempt reference; the gateway treats it as a hint and
+ * confirms the state by querying before it releases codes or money.
+ */
+export type CallbackResult =
+  | { verified: true, reference: string, ack: CallbackAck }
+  | { verified: false, reason: string, ack: CallbackAck }
 
 export interface PurchaseRequest {
   /** Our attempt reference: the supplier's idempotency key and our lookup key. */
@@ -49,4 +73,18 @@ export interface SupplierAdapter {
   purchase (request: PurchaseRequest, ctx: CallContext): Promise<SupplierResult>
   /** By our reference; `not_found` only when the supplier says so definitely. */
   getOrder (reference: string, ctx: CallContext): Promise<SupplierResult>
+  /** Verifies and parses the supplier's own callback (capability `callback`). */
+  parseCallback? (request: CallbackRequest): CallbackResult
+  /** Our prepaid balance at the supplier, minor units (capability `balance`). */
+  balance? (ctx: CallContext): Promise<{ amount: number, currency: string }>
+}
+
+/**
+ * How the gateway builds an adapter for one supplier instance: the credentials schema
+ * validates what operators send (and is the adapter's config type), `create` binds it.
+ */
+export interface AdapterFactory<C = unknown> {
+  readonly name: string
+  readonly credentials: ZodType<C>
+  create (options: { credentials: C, baseUrl: string, http: HttpCall, supplierId: string, publicBaseUrl: string }): SupplierAdapter
 }

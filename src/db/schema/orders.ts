@@ -28,11 +28,20 @@ export const orders = pgTable('orders', {
   callbackUrl: text('callback_url'),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
-  completedAt: timestamp('completed_at', { withTimezone: true })
+  completedAt: timestamp('completed_at', { withTimezone: true }),
+  /**
+   * Fulfilment lease: the process driving a `processing` order holds it until `lease_until`;
+   * finishing requires the token, so two processes never both finish one order.
+   */
+  leaseToken: text('lease_token'),
+  leaseUntil: timestamp('lease_until', { withTimezone: true, precision: 6 }),
+  /** When the poller or reconciler should next look at this `processing` order. */
+  nextCheckAt: timestamp('next_check_at', { withTimezone: true, precision: 6 })
 }, (t) => [
   // Idempotency: one order per reseller and client_order_id, however many retries race.
   uniqueIndex('orders_reseller_client_order_key').on(t.resellerId, t.clientOrderId),
   index('orders_reseller_created_idx').on(t.resellerId, t.id),
+  index('orders_next_check_idx').on(t.nextCheckAt).where(sql`status = 'processing'`),
   index('orders_status_idx').on(t.status, t.id).where(sql`status in ('processing', 'pending_review')`),
   check('orders_amount_is_quantity_times_price', sql`${t.amount} = ${t.quantity} * ${t.unitPrice}`),
   check('orders_quantity_range', sql`${t.quantity} between 1 and 100`),

@@ -1,0 +1,9 @@
+import type { AdapterFactory } from '../src/domain/supplier.js'
+import { fuluFactory } from './fulu/index.js'
+
+/** Every adapter the gateway can run, by the name supplier instances give in `adapter`. */
+export const ADAPTERS: Readonly<Record<string, AdapterFactory<any>>> = {
+  fulu: fuluFactory
+}
+
+export const ADAPTER_NAMES = Object.keys(ADAPTERS)
