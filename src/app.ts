@@ -17,6 +17,10 @@ import { registerHttpMetrics } from './http/plugins/observability.js'
 import { registerRoutes } from './http/routes/index.js'
 import { ProblemSchema } from './http/schemas/common.js'
 import type { Metrics } from './observability/metrics.js'
+import { FulfilmentEngine } from './orders/fulfil.js'
+import { createSupplierHttp } from './suppliers/http.js'
+import { createSupplierMetrics } from './suppliers/metrics.js'
+import { SupplierRegistry } from './suppliers/registry.js'
 import { registerPoolMetrics } from './pool/metrics.js'
 
 export interface AppDeps {
@@ -25,11 +29,16 @@ export interface AppDeps {
   keyring: Keyring
   metrics: Metrics
   logger: Logger
+  /** Build the routes only (OpenAPI generation): no database work, no supplier instances loaded. */
+  describeOnly?: boolean
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
     deps: AppDeps
+    /** Supplier instances this process runs, with their breakers. */
+    suppliers: SupplierRegistry
+    fulfilment: FulfilmentEngine
     /** Set when shutdown begins: readiness fails and new requests get 503 while in-flight ones finish. */
     draining: boolean
   }
@@ -65,6 +74,24 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   })
 
   app.decorate('deps', deps)
+  const supplierHttp = createSupplierHttp()
+  const suppliers = new SupplierRegistry({
+    sql: deps.database.sql, keyring: deps.keyring, http: supplierHttp.http, metrics: createSupplierMetrics(deps.metrics.registry),
+    log: deps.logger, publicBaseUrl: config.publicBaseUrl
+  })
+  if (deps.describeOnly !== true) await suppliers.start()
+  const fulfilment = new FulfilmentEngine({
+    sql: deps.database.sql, keyring: deps.keyring, suppliers, log: deps.logger, pollIntervalMs: config.supplierPollIntervalMs,
+    reconcileAfterMs: config.reconcileAfterMs, firstCallbackDelayMs: config.webhookRetryScheduleMs[0] ?? 0
+  })
+  app.decorate('suppliers', suppliers)
+  app.decorate('fulfilment', fulfilment)
+  // After in-flight requests: orders they accepted may still be at a supplier.
+  app.addHook('onClose', async () => {
+    await fulfilment.drain()
+    await suppliers.close()
+    await supplierHttp.close()
+  })
   app.decorate('draining', false)
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)

@@ -44,11 +44,48 @@ export function fromFuluOrder (order: FuluOrderResult, secret: string): Supplier
   }
 }
 
+// A refusal that names the charge account (充值账号格式不正确), but not one about our own
+// merchant account (e.g. a balance refusal worded 商户账号余额不足).
+const RECIPIENT = /账号|帐号|account/i
+const OUR_ACCOUNT = /商户|余额|balance|merchant|app_?key/i
+
 /**
- * Refusals by envelope code. 3001–3008 mean "this product cannot be bought now" in
- * production integrations (suppliers.md §3.5): another route may serve it.
+ * Refusals by envelope code and message; Fulu publishes no error table (suppliers.md §3.5).
+ * A definite refusal means nothing was bought, so another route may serve the order
+ * (signature, our balance, unknown codes); only a bad recipient stops it, since every route
+ * would charge the same account. 3001–3008 mean "this product cannot be bought now" in
+ * production integrations.
  */
 export function fromFuluRefusal (code: number, message: string): SupplierResult {
-  const productUnavailable = code >= 3001 && code <= 3008
-  return { status: 'failed', retryable: productUnavailable, code: productUnavailable ? 'product_unavailable' : `fulu_${code}`, message: message.slice(0, 200) }
+  const text = message.slice(0, 200)
+  if (RECIPIENT.test(message) && !OUR_ACCOUNT.test(message)) return { status: 'failed', retryable: false, code: 'recipient_invalid', message: text }
+  if (code >= 3001 && code <= 3008) return { status: 'failed', retryable: true, code: 'product_unavailable', message: text }
+  return { status: 'failed', retryable: true, code: `fulu_${code}`, message: text }
+}
+
+/**
+ * A refusal of our customer_order_no as already used: the order exists at Fulu (an earlier
+ * attempt whose answer was lost), so it is looked up, not failed. The real code is not
+ * published; 2001 is the simulator's. A false match costs one query.
+ */
+export function isDuplicateReference (code: number, message: string): boolean {
+  return code === 2001 || /订单号?重复|订单已存在|duplicate/i.test(message)
+}
+
+const YUAN = /^(-?)(\d+)(?:\.(\d+))?$/
+
+/**
+ * Yuan (a JSON number or a decimal string such as "1234.50" or "27.9000") to fen, parsed as
+ * text. Fulu keeps four decimals; a fraction of a fen is rounded down so that a balance is
+ * never overstated.
+ */
+export function fromFuluYuan (value: string | number): number {
+  const match = YUAN.exec(typeof value === 'number' ? String(value) : value.trim())
+  if (!match) throw new Error('Fulu amount is not a decimal number')
+  const [, minus, whole, fraction = ''] = match as unknown as [string, string, string, string | undefined]
+  const magnitude = BigInt(whole) * 100n + BigInt(fraction.slice(0, 2).padEnd(2, '0'))
+  const subFen = /[1-9]/.test(fraction.slice(2))
+  const fen = minus ? -magnitude - (subFen ? 1n : 0n) : magnitude
+  if (fen > BigInt(Number.MAX_SAFE_INTEGER) || fen < BigInt(Number.MIN_SAFE_INTEGER)) throw new Error('Fulu amount is out of range')
+  return Number(fen)
 }

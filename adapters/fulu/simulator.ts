@@ -1,7 +1,9 @@
 import { createCipheriv } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { fuluSign } from './wire.js'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { request } from 'undici'
+import { fuluSign, fuluTimestamp } from './wire.js'
 
 /** Behaviour knobs, changeable while the simulator runs. */
 export interface FuluKnobs {
@@ -12,12 +14,33 @@ export interface FuluKnobs {
   httpStatus: number | null
   /** Accept orders, then keep them `processing` this long before the final state. */
   completeAfterMs: number
-  /** The final state orders reach. */
+  /** The final state orders reach (fixed per order once reached). */
   finalState: 'success' | 'failed'
   /** Never answer (the client's deadline must cut it). */
   hang: boolean
   /** Answer with a body that is not JSON. */
   malformed: boolean
+  /** Read each request, then destroy the socket without answering (every method). */
+  reset: boolean
+  /** Add calls create the order, then never answer; refusals and queries answer normally. */
+  acceptThenHang: boolean
+  /** Charge accounts an add refuses with 2003 充值账号格式不正确 (no order created). */
+  badAccounts: string[]
+  /** Where an order's final state is POSTed when it is reached; null sends none. */
+  callbackUrl: string | null
+  /** Pause between deliveries of one callback until one is answered `success`. */
+  callbackRetryMs: number
+  /** Deliveries of one callback at most (the first included). */
+  callbackAttempts: number
+  /** `fulu.user.info.get` balance in yuan, as Fulu writes it. */
+  balance: string
+}
+
+/** One POST of a callback: the receiver's status (null: no HTTP answer) and body. */
+export interface FuluCallbackDelivery {
+  reference: string
+  status: number | null
+  body: string
 }
 
 interface SimOrder {
@@ -27,26 +50,39 @@ interface SimOrder {
   buy_num: number
   kind: 'direct' | 'card'
   created: number
+  final: 'success' | 'failed' | null
 }
 
 /**
  * A Fulu gateway over real HTTP (suppliers.md §10): one endpoint dispatching on `method`,
  * char-sort MD5 verification, `result` as a signed JSON string, unique customer_order_no,
- * orders that move from processing to a final state, AES-encrypted cards on success.
+ * orders that move from processing to a final state, AES-encrypted cards on success, signed
+ * JSON callbacks retried until answered `success`, and a balance.
  */
-export async function startFuluSimulator (options: { appKey: string, appSecret: string, knobs?: Partial<FuluKnobs> }): Promise<{ url: string, knobs: FuluKnobs, submits: string[], queries: string[], close: () => Promise<void> }> {
-  const knobs: FuluKnobs = { latencyMs: 0, refuseCode: 0, httpStatus: null, completeAfterMs: 0, finalState: 'success', hang: false, malformed: false, ...options.knobs }
+export async function startFuluSimulator (options: { appKey: string, appSecret: string, knobs?: Partial<FuluKnobs>, callbackUrl?: string }): Promise<{ url: string, knobs: FuluKnobs, submits: string[], queries: string[], callbacks: FuluCallbackDelivery[], close: () => Promise<void> }> {
+  const knobs: FuluKnobs = {
+    latencyMs: 0, refuseCode: 0, httpStatus: null, completeAfterMs: 0, finalState: 'success', hang: false, malformed: false,
+    reset: false, acceptThenHang: false, badAccounts: [], callbackUrl: options.callbackUrl ?? null, callbackRetryMs: 1000, callbackAttempts: 3,
+    balance: '100000.00', ...options.knobs
+  }
   const orders = new Map<string, SimOrder>()
   const submits: string[] = []
   const queries: string[] = []
+  const callbacks: FuluCallbackDelivery[] = []
+  // Aborted by close(): cancels completion timers, retry pauses and callbacks in flight.
+  const closing = new AbortController()
+  const running = new Set<Promise<void>>()
   let seq = 22113000000000000000n
   const encrypt = (text: string): string => {
     const cipher = createCipheriv('aes-256-ecb', Buffer.from(options.appSecret, 'utf8'), null)
     return Buffer.concat([cipher.update(text, 'utf8'), cipher.final()]).toString('base64')
   }
+  const stateOf = (o: SimOrder): 'processing' | 'success' | 'failed' => {
+    if (o.final === null && Date.now() - o.created >= knobs.completeAfterMs) o.final = knobs.finalState
+    return o.final ?? 'processing'
+  }
   const view = (o: SimOrder) => {
-    const done = Date.now() - o.created >= knobs.completeAfterMs
-    const state = done ? knobs.finalState : 'processing'
+    const state = stateOf(o)
     return {
       order_id: o.order_id, customer_order_no: o.customer_order_no, product_id: o.product_id, buy_num: o.buy_num, order_state: state,
       cards: state === 'success' && o.kind === 'card'
@@ -59,10 +95,47 @@ export async function startFuluSimulator (options: { appKey: string, appSecret: 
     return JSON.stringify({ code, message, result: text, sign: text ? fuluSign(text, options.appSecret) : '' })
   }
 
+  const callbackBody = (o: SimOrder, state: 'success' | 'failed'): string => {
+    const unsigned = {
+      order_id: o.order_id, charge_finish_time: fuluTimestamp(new Date()), customer_order_no: o.customer_order_no, order_status: state,
+      recharge_description: state === 'success' ? '充值成功' : '充值失败', product_id: String(o.product_id), price: `${10 * o.buy_num}.0000`,
+      buy_num: String(o.buy_num), operator_serial_number: state === 'success' && o.kind === 'direct' ? `SIM${o.order_id}` : ''
+    }
+    return JSON.stringify({ ...unsigned, sign: fuluSign(unsigned, options.appSecret) })
+  }
+  const post = async (url: string, body: string): Promise<{ status: number | null, body: string }> => {
+    try {
+      const res = await request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.any([closing.signal, AbortSignal.timeout(5000)]) })
+      return { status: res.statusCode, body: await res.body.text() }
+    } catch (err) {
+      if (closing.signal.aborted) throw err
+      return { status: null, body: '' }
+    }
+  }
+  // Fixes the order's final state when it is due, then delivers the callback if one is set then.
+  const complete = async (o: SimOrder): Promise<void> => {
+    await sleep(Math.max(0, o.created + knobs.completeAfterMs - Date.now()), undefined, { signal: closing.signal })
+    o.final ??= knobs.finalState
+    const url = knobs.callbackUrl
+    if (url === null) return
+    const body = callbackBody(o, o.final)
+    for (let attempt = 1; attempt <= knobs.callbackAttempts; attempt++) {
+      if (attempt > 1) await sleep(knobs.callbackRetryMs, undefined, { signal: closing.signal })
+      const answer = await post(url, body)
+      callbacks.push({ reference: o.customer_order_no, ...answer })
+      if (answer.body === 'success') return
+    }
+  }
+  const track = (work: Promise<void>): void => {
+    const settled = work.catch(() => {}).finally(() => running.delete(settled))
+    running.add(settled)
+  }
+
   const server: Server = createServer((req, res) => {
     let raw = ''
     req.on('data', (d: Buffer) => { raw += d.toString() })
     req.on('end', () => {
+      if (knobs.reset) { req.socket.destroy(); return }
       if (knobs.hang) return
       setTimeout(() => {
         if (knobs.httpStatus !== null) { res.statusCode = knobs.httpStatus; res.end('bad gateway'); return }
@@ -76,15 +149,20 @@ export async function startFuluSimulator (options: { appKey: string, appSecret: 
         if (body.method === 'fulu.order.direct.add' || body.method === 'fulu.order.card.add') {
           submits.push(ref)
           if (knobs.refuseCode !== 0) { res.end(envelope(knobs.refuseCode, '商品暂不可购买')); return }
+          if (knobs.badAccounts.includes(String(biz.charge_account ?? ''))) { res.end(envelope(2003, '充值账号格式不正确')); return }
           if (orders.has(ref)) { res.end(envelope(2001, '外部订单号重复')); return }
           seq += 1n
-          const order: SimOrder = { order_id: seq.toString(), customer_order_no: ref, product_id: Number(biz.product_id), buy_num: Number(biz.buy_num ?? 1), kind: body.method === 'fulu.order.card.add' ? 'card' : 'direct', created: Date.now() }
+          const order: SimOrder = { order_id: seq.toString(), customer_order_no: ref, product_id: Number(biz.product_id), buy_num: Number(biz.buy_num ?? 1), kind: body.method === 'fulu.order.card.add' ? 'card' : 'direct', created: Date.now(), final: null }
           orders.set(ref, order)
+          track(complete(order))
+          if (knobs.acceptThenHang) return
           res.end(envelope(0, '接口调用成功', view(order)))
         } else if (body.method === 'fulu.order.info.get') {
           queries.push(ref)
           const order = orders.get(ref)
           res.end(order ? envelope(0, '接口调用成功', view(order)) : envelope(2002, '订单不存在'))
+        } else if (body.method === 'fulu.user.info.get') {
+          res.end(envelope(0, '接口调用成功', { name: 'simulator', balance: knobs.balance, is_open: 1 }))
         } else {
           res.end(envelope(1002, '方法不存在'))
         }
@@ -97,6 +175,12 @@ export async function startFuluSimulator (options: { appKey: string, appSecret: 
     knobs,
     submits,
     queries,
-    close: async () => { server.closeAllConnections(); await new Promise<void>((resolve) => server.close(() => resolve())) }
+    callbacks,
+    close: async () => {
+      closing.abort()
+      await Promise.allSettled(running)
+      server.closeAllConnections()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    }
   }
 }

@@ -1,4 +1,4 @@
-import { createDecipheriv, createHash } from 'node:crypto'
+import { createDecipheriv, createHash, timingSafeEqual } from 'node:crypto'
 import { z } from 'zod'
 
 /*
@@ -28,6 +28,13 @@ export function fuluSign (value: object | string, secret: string): string {
   const text = typeof value === 'string' ? value : JSON.stringify(value)
   const sorted = Array.from(text).sort((a, b) => (a.codePointAt(0) as number) - (b.codePointAt(0) as number)).join('')
   return createHash('md5').update(sorted + secret, 'utf8').digest('hex')
+}
+
+/** Whether `sign` is the signature of `value`, compared in constant time. */
+export function fuluSignMatches (value: object | string, sign: string, secret: string): boolean {
+  const expected = Buffer.from(fuluSign(value, secret), 'utf8')
+  const given = Buffer.from(sign.toLowerCase(), 'utf8')
+  return given.length === expected.length && timingSafeEqual(given, expected)
 }
 
 /** Card numbers and passwords: base64 of AES-256-ECB/PKCS7 under the app secret's bytes. */
@@ -71,3 +78,19 @@ export const FuluOrder = z.object({
 })
 
 export type FuluOrderResult = z.infer<typeof FuluOrder>
+
+/** `fulu.user.info.get`: our prepaid balance in yuan, a JSON number or a decimal string. */
+export const FuluUserInfo = z.object({
+  balance: z.union([z.string(), z.number()])
+})
+
+/**
+ * The order callback (suppliers.md §3.4): `order_status`, not the query's `order_state`, and
+ * every value a string. Only the fields the gateway needs are required; the signature
+ * covers all of them, so it is checked against the body as sent, not this parse.
+ */
+export const FuluCallback = z.object({
+  customer_order_no: z.string().min(1),
+  order_status: z.string().min(1),
+  sign: z.string().min(1)
+})

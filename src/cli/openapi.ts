@@ -15,8 +15,8 @@ export function serializeOpenApi (doc: unknown): string {
 }
 
 /**
- * Builds the app without touching a database (postgres.js connects lazily and no handler
- * runs) to read the document the routes describe.
+ * Builds the app without touching a database (postgres.js connects lazily, no handler
+ * runs, no supplier instance is loaded) to read the document the routes describe.
  */
 export async function generateOpenApi (): Promise<string> {
   const material = generateKeyMaterial()
@@ -24,7 +24,7 @@ export async function generateOpenApi (): Promise<string> {
   const database = createDatabase(config.databaseUrl as string, { max: 1 })
   const app = await buildApp({
     config, database, keyring: createKeyring(material.encryptionKeys, material.fingerprintKey),
-    metrics: createMetrics(), logger: pino({ level: 'silent' })
+    metrics: createMetrics(), logger: pino({ level: 'silent' }), describeOnly: true
   })
   try {
     await app.ready()

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import type postgres from 'postgres'
 import { debit } from '../balance/buckets.js'
 import type { Keyring } from '../crypto/keyring.js'
@@ -6,6 +6,7 @@ import { openCardKey, type AllocatedCardKey, type SealedCardKey } from '../db/re
 import { newId } from '../domain/ids.js'
 import { toDate } from '../db/timestamps.js'
 import { canonicalJson } from '../domain/orders/canonical.js'
+import { chooseRoutes, type Step, type SupplierHealth } from '../domain/routing/choose-routes.js'
 import { recipientProblems } from '../domain/orders/recipient.js'
 import { InsufficientStockError } from '../domain/pool/errors.js'
 import { GatewayError } from '../errors/gateway-error.js'
@@ -47,10 +48,10 @@ export interface CardKeyDelivery {
   expiresAt: Date | null
 }
 
-const ORDER_COLUMNS = `id, reseller_id, client_order_id, sku, quantity, recipient, unit_price, amount, currency, status, failure,
+export const ORDER_COLUMNS = `id, reseller_id, client_order_id, sku, quantity, recipient, unit_price, amount, currency, status, failure,
   callback_url, created_at, completed_at, request_hash`
 
-function toOrder (r: Record<string, unknown>): OrderRecord {
+export function toOrder (r: Record<string, unknown>): OrderRecord {
   return {
     id: r.id as string,
     resellerId: r.reseller_id as string,
@@ -90,21 +91,28 @@ export interface PlaceOrderDeps {
   log: { warn: (obj: object, msg: string) => void }
   /** When the first callback attempt is due after the outcome (WEBHOOK_RETRY_SCHEDULE[0]). */
   firstCallbackDelayMs: number
+  /** Live state of the supplier instances, for routing. */
+  supplierHealth: () => Readonly<Record<string, SupplierHealth | undefined>>
+  /** How long the accepting process holds a supplier-routed order before others may take it. */
+  leaseMs: number
 }
 
 export interface PlacedOrder {
   order: OrderRecord
   created: boolean
-  /** Keys sold by this call (new orders only); replays read theirs with cardKeyDeliveries. */
+  /** Keys sold by this call (new pool orders only); others read theirs with orderDeliveries. */
   keys: AllocatedCardKey[]
+  /** A new order accepted for supplier fulfilment: the plan to walk and our lease on it. */
+  fulfil?: { steps: Step[], leaseToken: string }
 }
 
 /**
- * Accepts and, for card-pool SKUs, fulfils an order in one transaction: the order row, the
- * keys, the debit and its ledger entry commit together or not at all, so a refused order
- * (no stock, no money) leaves nothing behind and charges nothing. The same client_order_id
- * with the same request returns the first order; concurrent duplicates wait on the unique
- * index and then find it.
+ * Accepts an order. Card-pool first: the order row, the keys, the debit and its ledger entry
+ * commit together or not at all, so a refused order (no stock, no money) leaves nothing
+ * behind and charges nothing. Supplier routes: the order is accepted `processing` with the
+ * debit, and the caller drives the returned plan. The same client_order_id with the same
+ * request returns the first order; concurrent duplicates wait on the unique index and then
+ * find it.
  */
 export async function placeOrder (deps: PlaceOrderDeps, buyer: Buyer, request: OrderRequest): Promise<PlacedOrder> {
   const { sql } = deps
@@ -122,72 +130,109 @@ export async function placeOrder (deps: PlaceOrderDeps, buyer: Buyer, request: O
   if (request.max_unit_price !== undefined && request.max_unit_price < sku.price) {
     throw new GatewayError('price_changed', { detail: `unit price is ${sku.price}, above max_unit_price ${request.max_unit_price}` })
   }
-  if (sku.fulfilment.card_pool === 'never') {
+  const steps = chooseRoutes(sku.fulfilment, deps.supplierHealth())
+  if (steps.length === 0) {
     throw new GatewayError('sku_unavailable', { detail: `${sku.sku} has no route that can fulfil it now` })
   }
-
-  const id = newId('ord')
-  const amount = sku.price * request.quantity
-  let lowStock: LowStock | null = null
-  try {
-    const result = await sql.begin(async (tx) => {
-      const [inserted] = await tx`
-        insert into orders (id, reseller_id, client_order_id, request_hash, sku, quantity, recipient, unit_price, amount, currency,
-                            status, callback_url, completed_at)
-        values (${id}, ${buyer.id}, ${request.client_order_id}, ${hash}, ${sku.sku}, ${request.quantity}, ${JSON.stringify(request.recipient)}::jsonb,
-                ${sku.price}, ${amount}, ${sku.currency}, 'succeeded', ${request.callback_url ?? null}, now())
-        on conflict (reseller_id, client_order_id) do nothing
-        returning ${tx.unsafe(ORDER_COLUMNS)}`
-      if (!inserted) return { raced: await existing(tx, buyer.id, request.client_order_id) }
-      const sale = await sellCardKeys(tx, { sku: sku.sku, quantity: request.quantity, orderId: id, lowStockThreshold: sku.lowStockThreshold })
-      // Debit last, so the balance bucket it locks is held for as short a time as possible.
-      // A free product moves no money, so it has no ledger entry.
-      if (amount > 0) {
-        if (!await debit(tx, buyer.id, amount)) {
-          throw new GatewayError('insufficient_balance', { detail: `balance plus credit limit is below the order amount ${amount}` })
-        }
-        await tx`insert into ledger_entries (reseller_id, kind, amount, currency, order_id) values (${buyer.id}, 'order_debit', ${-amount}, ${sku.currency}, ${id})`
-      }
-      const order = toOrder(inserted)
-      await writeOutcomeEvent(tx, order, sale.keys, deps.firstCallbackDelayMs)
-      lowStock = sale.lowStock
-      return { order, keys: sale.keys }
-    })
-    if ('raced' in result) {
-      if (!result.raced) throw new Error('order conflict without a row')
-      return replay(result.raced, hash)
+  const accept: Accept = { deps, buyer, request, sku, hash, id: newId('ord'), amount: sku.price * request.quantity }
+  if (steps[0]?.kind === 'card_pool') {
+    try {
+      return await acceptFromPool(accept)
+    } catch (err) {
+      if (!(err instanceof InsufficientStockError)) throw err
+      if (steps.length === 1) throw new GatewayError('sku_unavailable', { detail: `${sku.sku} is out of stock`, internal: err.message })
     }
-    reportLowStock(deps.log, lowStock)
-    return { order: result.order, created: true, keys: result.keys }
-  } catch (err) {
-    if (err instanceof InsufficientStockError) {
-      throw new GatewayError('sku_unavailable', { detail: `${sku.sku} is out of stock`, internal: err.message })
-    }
-    throw err
   }
+  // The pool went first and had nothing: the suppliers after it are the plan.
+  return await acceptForSuppliers(accept, steps[0]?.kind === 'card_pool' ? steps.slice(1) : steps)
+}
+
+interface Accept {
+  deps: PlaceOrderDeps
+  buyer: Buyer
+  request: OrderRequest
+  sku: NonNullable<Awaited<ReturnType<typeof pricedSku>>>
+  hash: Buffer
+  id: string
+  amount: number
+}
+
+/** Debit and its ledger entry, in the accepting transaction. A free product moves no money. */
+async function charge (tx: postgres.TransactionSql, a: Accept): Promise<void> {
+  if (a.amount === 0) return
+  if (!await debit(tx, a.buyer.id, a.amount)) {
+    throw new GatewayError('insufficient_balance', { detail: `balance plus credit limit is below the order amount ${a.amount}` })
+  }
+  await tx`insert into ledger_entries (reseller_id, kind, amount, currency, order_id) values (${a.buyer.id}, 'order_debit', ${-a.amount}, ${a.sku.currency}, ${a.id})`
+}
+
+async function acceptFromPool (a: Accept): Promise<PlacedOrder> {
+  const { deps, buyer, request, sku, id } = a
+  let lowStock: LowStock | null = null
+  const result = await deps.sql.begin(async (tx) => {
+    const [inserted] = await tx`
+      insert into orders (id, reseller_id, client_order_id, request_hash, sku, quantity, recipient, unit_price, amount, currency,
+                          status, callback_url, completed_at)
+      values (${id}, ${buyer.id}, ${request.client_order_id}, ${a.hash}, ${sku.sku}, ${request.quantity}, ${JSON.stringify(request.recipient)}::jsonb,
+              ${sku.price}, ${a.amount}, ${sku.currency}, 'succeeded', ${request.callback_url ?? null}, now())
+      on conflict (reseller_id, client_order_id) do nothing
+      returning ${tx.unsafe(ORDER_COLUMNS)}`
+    if (!inserted) return { raced: await existing(tx, buyer.id, request.client_order_id) }
+    const sale = await sellCardKeys(tx, { sku: sku.sku, quantity: request.quantity, orderId: id, lowStockThreshold: sku.lowStockThreshold })
+    // Debit last, so the balance bucket it locks is held for as short a time as possible.
+    await charge(tx, a)
+    const order = toOrder(inserted)
+    await writeOutcomeEvent(tx, order, sale.keys.map((k) => ({ type: 'card_key' as const, expiresAt: k.expiresAt })), deps.firstCallbackDelayMs)
+    lowStock = sale.lowStock
+    return { order, keys: sale.keys }
+  })
+  if ('raced' in result) return replayRaced(result.raced, a.hash)
+  reportLowStock(deps.log, lowStock)
+  return { order: result.order, created: true, keys: result.keys }
+}
+
+/**
+ * Accepts `processing` with the debit, leased to this process (the reconciler takes it over
+ * if we die before finishing). Nothing is bought yet: a refusal here charges nothing.
+ */
+async function acceptForSuppliers (a: Accept, steps: Step[]): Promise<PlacedOrder> {
+  const { deps, buyer, request, sku, id } = a
+  const leaseToken = randomUUID()
+  const result = await deps.sql.begin(async (tx) => {
+    const [inserted] = await tx`
+      insert into orders (id, reseller_id, client_order_id, request_hash, sku, quantity, recipient, unit_price, amount, currency,
+                          status, callback_url, lease_token, lease_until, next_check_at)
+      values (${id}, ${buyer.id}, ${request.client_order_id}, ${a.hash}, ${sku.sku}, ${request.quantity}, ${JSON.stringify(request.recipient)}::jsonb,
+              ${sku.price}, ${a.amount}, ${sku.currency}, 'processing', ${request.callback_url ?? null}, ${leaseToken},
+              now() + ${deps.leaseMs} * interval '1 millisecond', now() + ${deps.leaseMs} * interval '1 millisecond')
+      on conflict (reseller_id, client_order_id) do nothing
+      returning ${tx.unsafe(ORDER_COLUMNS)}`
+    if (!inserted) return { raced: await existing(tx, buyer.id, request.client_order_id) }
+    await charge(tx, a)
+    return { order: toOrder(inserted) }
+  })
+  if ('raced' in result) return replayRaced(result.raced, a.hash)
+  return { order: result.order, created: true, keys: [], fulfil: { steps, leaseToken } }
+}
+
+function replayRaced (raced: { order: OrderRecord, hash: Buffer } | undefined, hash: Buffer): PlacedOrder {
+  if (!raced) throw new Error('order conflict without a row')
+  return replay(raced, hash)
 }
 
 /**
  * The outbox row announcing an order's outcome, in the transaction that decides it: to the
  * order's callback URL, else the reseller's default; none when neither is set.
  */
-async function writeOutcomeEvent (tx: postgres.TransactionSql, order: OrderRecord, keys: AllocatedCardKey[], delayMs: number): Promise<void> {
+export async function writeOutcomeEvent (tx: postgres.TransactionSql, order: OrderRecord, deliveries: Parameters<typeof deliveryFields>[0][], delayMs: number): Promise<void> {
   if (order.status !== 'succeeded' && order.status !== 'failed') throw new Error(`order ${order.id} is not final (${order.status})`)
   const type = order.status === 'succeeded' ? 'order.succeeded' : 'order.failed'
-  const payload = { type, timestamp: new Date().toISOString(), data: { ...orderFields(order), deliveries: keys.map((k) => deliveryFields(k, false)) } }
+  const payload = { type, timestamp: new Date().toISOString(), data: { ...orderFields(order), deliveries: deliveries.map((d) => deliveryFields(d, false)) } }
   await tx`
     insert into webhook_events (id, reseller_id, order_id, type, payload, url, next_attempt_at)
     select ${newId('evt')}, r.id, ${order.id}, ${type}, ${JSON.stringify(payload)}::jsonb, coalesce(${order.callbackUrl}, r.callback_url),
            now() + ${delayMs} * interval '1 millisecond'
     from resellers r where r.id = ${order.resellerId} and coalesce(${order.callbackUrl}, r.callback_url) is not null`
-}
-
-/** Codes delivered to an order, decrypted for its owner (never for logs or callbacks). */
-export async function cardKeyDeliveries (sql: postgres.Sql, keyring: Keyring, orderId: string): Promise<CardKeyDelivery[]> {
-  const rows = await sql<{ id: string, key_id: string, code_ciphertext: Buffer, pin_ciphertext: Buffer | null, serial_ciphertext: Buffer | null, expires_at: unknown }[]>`
-    select id, key_id, code_ciphertext, pin_ciphertext, serial_ciphertext, expires_at from card_keys where order_id = ${orderId} order by expires_at, id`
-  return openDeliveries(keyring, rows.map((r) => (
-    { id: r.id, keyId: r.key_id, codeCiphertext: r.code_ciphertext, pinCiphertext: r.pin_ciphertext, serialCiphertext: r.serial_ciphertext, expiresAt: toDate(r.expires_at) })))
 }
 
 export function openDeliveries (keyring: Keyring, keys: (SealedCardKey & { expiresAt: Date | null })[]): CardKeyDelivery[] {

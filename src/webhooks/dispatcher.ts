@@ -3,7 +3,7 @@ import type postgres from 'postgres'
 import { Agent, request } from 'undici'
 import type { Keyring } from '../crypto/keyring.js'
 import { webhookSecretAad } from '../db/repositories/resellers.js'
-import { cardKeyDeliveries } from '../orders/orders.js'
+import { orderDeliveries } from '../orders/deliveries.js'
 import { deliveryFields } from '../orders/present.js'
 import { checkCallbackUrl, safeLookup } from './ssrf.js'
 import { signatureHeader } from './sign.js'
@@ -92,7 +92,7 @@ export function startDispatcher (options: DispatcherOptions): { stop: () => Prom
       if (event.order_id) {
         // Serials always; codes and PINs only for resellers who opted in. Decrypted now, so
         // the outbox row never holds them.
-        const deliveries = await cardKeyDeliveries(sql, keyring, event.order_id)
+        const deliveries = await orderDeliveries(sql, keyring, event.order_id)
         if (deliveries.length > 0) payload = { ...payload, data: { ...(payload.data as object), deliveries: deliveries.map((d) => deliveryFields(d, withCodes)) } }
       }
       return { body: JSON.stringify(payload), secrets }

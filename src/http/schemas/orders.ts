@@ -28,13 +28,19 @@ export const CreateOrderBody = z.object({
   callback_url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).max(2048).optional()
 }).meta({ id: 'CreateOrder' })
 
-export const DeliverySchema = z.object({
-  type: z.literal('card_key'),
-  code: z.string().optional(),
-  pin: z.string().nullable().optional(),
-  serial: z.string().nullable().optional(),
-  expires_at: Timestamp.nullable()
-})
+export const DeliverySchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('card_key'),
+    code: z.string().optional().describe('Left out of callbacks unless the reseller opted in'),
+    pin: z.string().nullable().optional(),
+    serial: z.string().nullable().optional(),
+    expires_at: Timestamp.nullable()
+  }).meta({ id: 'CardKeyDelivery' }),
+  z.object({
+    type: z.literal('direct_recharge'),
+    reference: z.string().describe('Our reference of the recharge, to quote in support requests')
+  }).meta({ id: 'DirectRechargeDelivery' })
+])
 
 export const OrderSchema = z.object({
   id: z.string(),

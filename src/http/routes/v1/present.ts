@@ -1,5 +1,6 @@
 import type { z } from 'zod'
-import type { CardKeyDelivery, OrderRecord } from '../../../orders/orders.js'
+import type { Delivery } from '../../../orders/deliveries.js'
+import type { OrderRecord } from '../../../orders/orders.js'
 import type { PricedSku } from '../../../orders/catalog.js'
 import { deliveryFields, orderFields } from '../../../orders/present.js'
 import type { OrderSchema, ProductSchema } from '../../schemas/orders.js'
@@ -19,7 +20,7 @@ export function presentProduct (p: PricedSku): z.output<typeof ProductSchema> {
   }
 }
 
-export function presentOrder (o: OrderRecord, deliveries: CardKeyDelivery[]): z.output<typeof OrderSchema> {
+export function presentOrder (o: OrderRecord, deliveries: Delivery[]): z.output<typeof OrderSchema> {
   return {
     ...orderFields(o),
     deliveries: deliveries.map((d) => deliveryFields(d, true))

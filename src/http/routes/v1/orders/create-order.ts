@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { normaliseCallbackUrl } from '../../../callback-url.js'
-import { cardKeyDeliveries, openDeliveries, placeOrder } from '../../../../orders/orders.js'
+import { orderDeliveries, type Delivery } from '../../../../orders/deliveries.js'
+import { openDeliveries, placeOrder } from '../../../../orders/orders.js'
 import { buyer } from '../../../plugins/reseller-auth.js'
 import { CreateOrderBody, OrderSchema } from '../../../schemas/orders.js'
 import { presentOrder } from '../present.js'
@@ -21,8 +22,22 @@ export default async function createOrder (app: FastifyInstance): Promise<void> 
     }
   }, async (request, reply) => {
     const body = { ...request.body, callback_url: normaliseCallbackUrl(request.body.callback_url, app.deps.config.callbackAllowPrivate, 'body.callback_url') ?? undefined }
-    const { order, created, keys } = await placeOrder({ sql: app.deps.database.sql, log: request.log, firstCallbackDelayMs: app.deps.config.webhookRetryScheduleMs[0] ?? 0 }, buyer(request), body)
-    const deliveries = created ? openDeliveries(app.deps.keyring, keys) : await cardKeyDeliveries(app.deps.database.sql, app.deps.keyring, order.id)
-    return reply.code(created ? 201 : 200).header('cache-control', 'no-store').send(presentOrder(order, deliveries))
+    const { config, database, keyring } = app.deps
+    const placed = await placeOrder({
+      sql: database.sql, log: request.log, firstCallbackDelayMs: config.webhookRetryScheduleMs[0] ?? 0,
+      supplierHealth: () => app.suppliers.health(), leaseMs: app.fulfilment.acceptLeaseMs()
+    }, buyer(request), body)
+    let order = placed.order
+    let deliveries: Delivery[]
+    if (placed.keys.length > 0) {
+      deliveries = openDeliveries(keyring, placed.keys).map((k) => ({ type: 'card_key', code: k.code, pin: k.pin, serial: k.serial, expiresAt: k.expiresAt }))
+    } else {
+      if (placed.fulfil) {
+        void app.fulfilment.start(order, placed.fulfil.leaseToken, placed.fulfil.steps)
+        order = await app.fulfilment.waitForFinal(order.id, config.orderSyncWaitMs)
+      }
+      deliveries = await orderDeliveries(database.sql, keyring, order.id)
+    }
+    return reply.code(placed.created ? 201 : 200).header('cache-control', 'no-store').send(presentOrder(order, deliveries))
   })
 }

@@ -1,0 +1,52 @@
+import type postgres from 'postgres'
+import type { Keyring } from '../crypto/keyring.js'
+import { toDate } from '../db/timestamps.js'
+import type { SupplierCode } from '../domain/supplier.js'
+import { newId } from '../domain/ids.js'
+import { openDeliveries } from './orders.js'
+
+export type Delivery =
+  | { type: 'card_key', code: string, pin: string | null, serial: string | null, expiresAt: Date | null }
+  | { type: 'direct_recharge', reference: string }
+
+const aad = (id: string, field: string): string => `order_deliveries:${id}:${field}`
+
+/**
+ * Records what a supplier delivered, in the caller's (finishing) transaction: a reference
+ * for a direct recharge, or its codes sealed like pool codes.
+ */
+export async function insertSupplierDeliveries (tx: postgres.TransactionSql, keyring: Keyring, input: { orderId: string, attemptId: string, codes: SupplierCode[] }): Promise<void> {
+  if (input.codes.length === 0) {
+    await tx`insert into order_deliveries (id, order_id, attempt_id, type, reference) values (${newId('dlv')}, ${input.orderId}, ${input.attemptId}, 'direct_recharge', ${input.attemptId})`
+    return
+  }
+  const rows = input.codes.map((c) => {
+    const id = newId('dlv')
+    const code = keyring.encrypt(c.code, aad(id, 'code'))
+    const seal = (v: string | null, field: string): Buffer | null => v === null ? null : keyring.encrypt(v, aad(id, field)).ciphertext
+    const expires = c.expiresAt === null ? null : new Date(c.expiresAt)
+    return {
+      id, order_id: input.orderId, attempt_id: input.attemptId, type: 'card_key', key_id: code.keyId, code_ciphertext: code.ciphertext,
+      pin_ciphertext: seal(c.pin, 'pin'), serial_ciphertext: seal(c.serial, 'serial'),
+      expires_at: expires === null || Number.isNaN(expires.getTime()) ? null : expires.toISOString()
+    }
+  })
+  await tx`insert into order_deliveries ${tx(rows)}`
+}
+
+/** Everything an order delivered, decrypted for its owner (never for logs): supplier deliveries, then pool keys. */
+export async function orderDeliveries (sql: postgres.Sql | postgres.TransactionSql, keyring: Keyring, orderId: string): Promise<Delivery[]> {
+  const supplied = await sql<{ id: string, type: 'card_key' | 'direct_recharge', reference: string | null, key_id: string | null, code_ciphertext: Buffer | null, pin_ciphertext: Buffer | null, serial_ciphertext: Buffer | null, expires_at: unknown }[]>`
+    select id, type, reference, key_id, code_ciphertext, pin_ciphertext, serial_ciphertext, expires_at from order_deliveries where order_id = ${orderId} order by id`
+  const pool = await sql<{ id: string, key_id: string, code_ciphertext: Buffer, pin_ciphertext: Buffer | null, serial_ciphertext: Buffer | null, expires_at: unknown }[]>`
+    select id, key_id, code_ciphertext, pin_ciphertext, serial_ciphertext, expires_at from card_keys where order_id = ${orderId} order by expires_at, id`
+  const fromSuppliers = supplied.map((d): Delivery => {
+    if (d.type === 'direct_recharge' || d.code_ciphertext === null || d.key_id === null) return { type: 'direct_recharge', reference: d.reference ?? '' }
+    const keyId = d.key_id
+    const open = (c: Buffer | null, field: string): string | null => c === null ? null : keyring.decryptString({ keyId, ciphertext: c }, aad(d.id, field))
+    return { type: 'card_key', code: open(d.code_ciphertext, 'code') ?? '', pin: open(d.pin_ciphertext, 'pin'), serial: open(d.serial_ciphertext, 'serial'), expiresAt: toDate(d.expires_at) }
+  })
+  const fromPool = openDeliveries(keyring, pool.map((r) => (
+    { id: r.id, keyId: r.key_id, codeCiphertext: r.code_ciphertext, pinCiphertext: r.pin_ciphertext, serialCiphertext: r.serial_ciphertext, expiresAt: toDate(r.expires_at) })))
+  return [...fromSuppliers, ...fromPool.map((k): Delivery => ({ type: 'card_key', code: k.code, pin: k.pin, serial: k.serial, expiresAt: k.expiresAt }))]
+}

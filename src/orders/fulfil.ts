@@ -1,0 +1,343 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import type postgres from 'postgres'
+import { credit } from '../balance/buckets.js'
+import type { Keyring } from '../crypto/keyring.js'
+import type { Fulfilment } from '../domain/catalog.js'
+import { newId } from '../domain/ids.js'
+import { OPEN_ATTEMPT_STATUSES } from '../domain/orders/attempts.js'
+import { isFinal } from '../domain/orders/status.js'
+import { InsufficientStockError } from '../domain/pool/errors.js'
+import { chooseRoutes, type Route, type Step } from '../domain/routing/choose-routes.js'
+import type { SupplierResult } from '../domain/supplier.js'
+import { reportLowStock, sellCardKeys, type LowStock } from '../pool/sell.js'
+import type { Outcome, SupplierExecutor } from '../suppliers/executor.js'
+import type { SupplierRegistry } from '../suppliers/registry.js'
+import { insertSupplierDeliveries } from './deliveries.js'
+import { getOrder, ORDER_COLUMNS, toOrder, writeOutcomeEvent, type OrderRecord } from './orders.js'
+
+interface Log {
+  info: (obj: object, msg: string) => void
+  warn: (obj: object, msg: string) => void
+  error: (obj: object, msg: string) => void
+  debug: (obj: object, msg: string) => void
+}
+
+export interface EngineOptions {
+  sql: postgres.Sql
+  keyring: Keyring
+  suppliers: SupplierRegistry
+  log: Log
+  /** How long after an attempt goes pending (or unknown) it is queried again. */
+  pollIntervalMs: number
+  /** How long an order may sit untouched by a live process before another takes it over. */
+  reconcileAfterMs: number
+  firstCallbackDelayMs: number
+}
+
+type Failure = { code: string, message: string }
+
+interface Driving {
+  order: OrderRecord
+  /** Our lease on the order: every write that moves it requires this token. */
+  token: string
+  fulfilment: Fulfilment
+  lowStockThreshold: number | null
+}
+
+interface AttemptRow { id: string, supplier_id: string, status: string }
+
+const OPEN = OPEN_ATTEMPT_STATUSES as string[]
+
+/** What the reseller is told; the supplier's own words stay on the attempt row (they name the supplier). */
+function failureOf (r: SupplierResult): Failure {
+  if (r.status === 'failed' && r.code === 'recipient_invalid') return { code: 'recipient_invalid', message: 'the recipient was refused' }
+  return { code: 'supplier_rejected', message: 'no supplier could fulfil the order' }
+}
+
+/**
+ * Fulfils accepted orders through supplier routes and the card pool (architecture.md,
+ * "Flow of one order", step 3–4). The process that accepted an order drives it at once; the
+ * poller settles pending attempts and the reconciler takes over orders whose driver died.
+ * Every move needs the order's lease token, so two processes never drive one order, and
+ * the finish is one transaction with the guard `status = 'processing'`, so an order is
+ * finished, refunded and announced exactly once.
+ */
+export class FulfilmentEngine {
+  private readonly running = new Map<string, Promise<void>>()
+
+  constructor (private readonly o: EngineOptions) {}
+
+  /** Lease length for a step that may call a supplier and then query it. */
+  private leaseMs (timeoutMs = this.o.suppliers.maxTimeoutMs()): number {
+    return 2 * timeoutMs + this.o.reconcileAfterMs
+  }
+
+  /** Lease an accepting process takes on a new supplier-routed order. */
+  acceptLeaseMs (): number {
+    return this.leaseMs()
+  }
+
+  /** Drives a just-accepted order (we hold its lease) in the background. */
+  start (order: OrderRecord, token: string, steps: Step[]): Promise<void> {
+    return this.track(order.id, async () => {
+      const routing = await this.routing(order.sku)
+      await this.walk({ order, token, ...routing }, steps, undefined)
+    })
+  }
+
+  /** Waits up to `ms` for the order to end (ORDER_SYNC_WAIT_MS); returns it as it then is. */
+  async waitForFinal (orderId: string, ms: number): Promise<OrderRecord> {
+    const deadline = Date.now() + ms
+    for (;;) {
+      const order = await getOrder(this.o.sql, orderId)
+      if (!order) throw new Error(`order ${orderId} vanished`)
+      const left = deadline - Date.now()
+      if (isFinal(order.status) || left <= 0) return order
+      const driving = this.running.get(orderId)
+      // While we drive it, its end is our promise; after that (pending at the supplier), a
+      // callback or the poller may end it in any process, so look again shortly.
+      await Promise.race([driving ?? sleep(Math.min(left, 100)), sleep(left)])
+    }
+  }
+
+  /** Claims orders due for a look (pending attempts, stale orders) and re-drives them. */
+  async runDue (limit = 16): Promise<number> {
+    const claimed = await this.o.sql<{ id: string, lease_token: string }[]>`
+      update orders o set lease_token = gen_random_uuid()::text, lease_until = now() + ${this.leaseMs()} * interval '1 millisecond',
+                          next_check_at = now() + ${this.leaseMs()} * interval '1 millisecond'
+      from (select id from orders
+            where status = 'processing' and next_check_at <= now() and (lease_until is null or lease_until <= now())
+            order by next_check_at limit ${limit} for update skip locked) due
+      where o.id = due.id
+      returning o.id, o.lease_token`
+    await Promise.all(claimed.map(async (c) => await this.track(c.id, async () => await this.resume(c.id, c.lease_token))))
+    return claimed.length
+  }
+
+  /**
+   * A supplier said something about this order: look now, in this process if the order is
+   * free, otherwise ask whoever holds it (or the poller) to look as soon as it is released.
+   */
+  async nudge (orderId: string): Promise<void> {
+    const [claimed] = await this.o.sql<{ lease_token: string }[]>`
+      update orders set lease_token = gen_random_uuid()::text, lease_until = now() + ${this.leaseMs()} * interval '1 millisecond',
+                        next_check_at = now() + ${this.leaseMs()} * interval '1 millisecond'
+      where id = ${orderId} and status = 'processing' and (lease_until is null or lease_until <= now())
+      returning lease_token`
+    if (claimed) {
+      await this.track(orderId, async () => await this.resume(orderId, claimed.lease_token))
+      return
+    }
+    await this.o.sql`update orders set next_check_at = now() where id = ${orderId} and status = 'processing'`
+  }
+
+  /** Waits for the orders this process is driving (each call has its own deadline). */
+  async drain (): Promise<void> {
+    await Promise.all([...this.running.values()])
+  }
+
+  private async track (orderId: string, fn: () => Promise<void>): Promise<void> {
+    const run = fn().catch((err: unknown) => {
+      // The lease runs out and the reconciler resumes the order: nothing is lost, only late.
+      this.o.log.error({ err, order: orderId }, 'fulfilment interrupted; the reconciler will resume the order')
+    }).finally(() => {
+      if (this.running.get(orderId) === run) this.running.delete(orderId)
+    })
+    this.running.set(orderId, run)
+    await run
+  }
+
+  private async routing (sku: string): Promise<{ fulfilment: Fulfilment, lowStockThreshold: number | null }> {
+    const [row] = await this.o.sql<{ fulfilment: Fulfilment, low_stock_threshold: number | null }[]>`
+      select fulfilment, low_stock_threshold from skus where sku = ${sku}`
+    if (!row) throw new Error(`sku ${sku} vanished`)
+    return { fulfilment: row.fulfilment, lowStockThreshold: row.low_stock_threshold }
+  }
+
+  /** Picks an order up where it was left: settle its open attempt first, then go on routing. */
+  private async resume (orderId: string, token: string): Promise<void> {
+    const order = await getOrder(this.o.sql, orderId)
+    if (!order || order.status !== 'processing') return
+    const d: Driving = { order, token, ...await this.routing(order.sku) }
+    const attempts = await this.o.sql<AttemptRow[]>`
+      select id, supplier_id, status from supplier_attempts where order_id = ${orderId} order by id`
+    const open = attempts.find((a) => OPEN.includes(a.status))
+    if (open) {
+      const executor = this.o.suppliers.get(open.supplier_id)
+      if (!executor) {
+        this.o.log.error({ order: orderId, supplier: open.supplier_id }, 'open attempt at a supplier this process cannot run')
+        await this.park(d, open.id, 'unknown', null, null, 0)
+        return
+      }
+      const outcome = await executor.query(open.id)
+      if (await this.settle(d, open.id, executor, outcome, true) === 'done') return
+    }
+    // Routes not yet tried, in the SKU's current order (an operator may have changed it).
+    const tried = new Set(attempts.map((a) => a.supplier_id))
+    const steps = chooseRoutes(d.fulfilment, this.o.suppliers.health()).filter((s) => s.kind === 'card_pool' || !tried.has(s.route.supplier))
+    await this.walk(d, steps, undefined)
+  }
+
+  private async walk (d: Driving, steps: Step[], lastFailure: Failure | undefined): Promise<void> {
+    let failure = lastFailure
+    for (const step of steps) {
+      if (step.kind === 'card_pool') {
+        const sold = await this.finishFromPool(d)
+        if (sold !== 'out_of_stock') return
+        failure = { code: 'out_of_stock', message: 'the product is out of stock' }
+        continue
+      }
+      const executor = this.o.suppliers.get(step.route.supplier)
+      if (!executor) continue
+      const attemptId = newId('att')
+      if (!await this.openAttempt(d, attemptId, step.route, executor)) return
+      const outcome = await executor.purchase({
+        reference: attemptId,
+        supplierProductId: step.route.supplier_product_id,
+        supplierParams: step.route.supplier_params ?? {},
+        quantity: d.order.quantity,
+        recipient: d.order.recipient
+      })
+      if (await this.settle(d, attemptId, executor, outcome, false) === 'done') return
+      failure = failureOf(outcome)
+    }
+    await this.finishFailed(d, failure ?? { code: 'supplier_rejected', message: 'no supplier could fulfil the order' })
+  }
+
+  /**
+   * Applies one supplier answer. `continue` means the attempt ended without delivering and
+   * without possibly delivering later, so the next route may be tried.
+   */
+  private async settle (d: Driving, attemptId: string, executor: SupplierExecutor, outcome: Outcome, viaQuery: boolean): Promise<'done' | 'continue'> {
+    const queries = viaQuery ? 1 : 0
+    switch (outcome.status) {
+      case 'succeeded':
+        await this.finishSucceeded(d, attemptId, outcome, queries)
+        return 'done'
+      case 'pending':
+        await this.park(d, attemptId, 'pending', outcome.supplierOrderId, viaQuery ? null : outcome.latencyMs, queries)
+        return 'done'
+      case 'failed':
+        if (!outcome.retryable) {
+          await this.finishFailed(d, failureOf(outcome), { attemptId, outcome, queries })
+          return 'done'
+        }
+        await this.closeAttempt(attemptId, 'failed', outcome, queries)
+        return 'continue'
+      case 'not_found':
+        // Only a query can say this; the supplier has no such order, so it will not deliver.
+        await this.closeAttempt(attemptId, 'not_found', outcome, queries)
+        return 'continue'
+      case 'unknown':
+        // Never try another supplier while this one may still deliver: ask it first.
+        if (!viaQuery) {
+          await this.o.sql`update supplier_attempts set status = 'unknown', latency_ms = ${outcome.latencyMs}, updated_at = now() where id = ${attemptId} and status = 'submitting'`
+          return await this.settle(d, attemptId, executor, await executor.query(attemptId), true)
+        }
+        await this.park(d, attemptId, 'unknown', null, null, queries)
+        return 'done'
+    }
+  }
+
+  /** Writes the attempt before the call, renewing our lease to outlast it; false when the lease is gone. */
+  private async openAttempt (d: Driving, attemptId: string, route: Route, executor: SupplierExecutor): Promise<boolean> {
+    const lease = this.leaseMs(executor.settings.timeoutMs)
+    const rows = await this.o.sql`
+      with lease as (
+        update orders set lease_until = now() + ${lease} * interval '1 millisecond', next_check_at = now() + ${lease} * interval '1 millisecond'
+        where id = ${d.order.id} and status = 'processing' and lease_token = ${d.token}
+        returning id)
+      insert into supplier_attempts (id, order_id, supplier_id, supplier_product_id, cost, status)
+      select ${attemptId}, id, ${route.supplier}, ${route.supplier_product_id}, ${route.cost * d.order.quantity}, 'submitting' from lease
+      returning id`
+    return rows.length === 1
+  }
+
+  /** Leaves the order `processing`, released, for the poller to query again later. */
+  private async park (d: Driving, attemptId: string, status: 'pending' | 'unknown', supplierOrderId: string | null, latencyMs: number | null, queries: number): Promise<void> {
+    await this.o.sql.begin(async (tx) => {
+      await tx`
+        update supplier_attempts set status = ${status}, supplier_order_id = coalesce(${supplierOrderId}, supplier_order_id),
+          latency_ms = coalesce(latency_ms, ${latencyMs}), queries = queries + ${queries}, updated_at = now()
+        where id = ${attemptId} and status in ('submitting', 'pending', 'unknown')`
+      await tx`
+        update orders set lease_token = null, lease_until = null, next_check_at = now() + ${this.o.pollIntervalMs} * interval '1 millisecond'
+        where id = ${d.order.id} and status = 'processing' and lease_token = ${d.token}`
+    })
+  }
+
+  private async closeAttempt (attemptId: string, status: 'failed' | 'not_found', outcome: Outcome, queries: number): Promise<void> {
+    const failed = outcome.status === 'failed' ? outcome : null
+    await this.o.sql`
+      update supplier_attempts set status = ${status}, failure_code = ${failed?.code ?? null}, failure_message = ${failed?.message.slice(0, 500) ?? null},
+        retryable = ${failed?.retryable ?? null}, latency_ms = coalesce(latency_ms, ${outcome.latencyMs}), queries = queries + ${queries},
+        completed_at = now(), updated_at = now()
+      where id = ${attemptId} and status in ('submitting', 'pending', 'unknown')`
+  }
+
+  /** The finishing transaction's first step: final status, only while we hold the lease. */
+  private async finishOrder (tx: postgres.TransactionSql, d: Driving, status: 'succeeded' | 'failed', failure: Failure | null): Promise<OrderRecord | undefined> {
+    const [row] = await tx.unsafe(`
+      update orders set status = $3, failure = $4::jsonb, completed_at = now(), lease_token = null, lease_until = null, next_check_at = null
+      where id = $1 and status = 'processing' and lease_token = $2
+      returning ${ORDER_COLUMNS}`, [d.order.id, d.token, status, failure === null ? null : JSON.stringify(failure)])
+    return row ? toOrder(row) : undefined
+  }
+
+  private async finishSucceeded (d: Driving, attemptId: string, outcome: Extract<Outcome, { status: 'succeeded' }>, queries: number): Promise<void> {
+    await this.o.sql.begin(async (tx) => {
+      const order = await this.finishOrder(tx, d, 'succeeded', null)
+      if (!order) return
+      await tx`
+        update supplier_attempts set status = 'succeeded', supplier_order_id = coalesce(${outcome.supplierOrderId}, supplier_order_id),
+          latency_ms = coalesce(latency_ms, ${outcome.latencyMs}), queries = queries + ${queries}, completed_at = now(), updated_at = now()
+        where id = ${attemptId}`
+      await insertSupplierDeliveries(tx, this.o.keyring, { orderId: order.id, attemptId, codes: outcome.codes })
+      const outbox = outcome.codes.length === 0
+        ? [{ type: 'direct_recharge' as const, reference: attemptId }]
+        : outcome.codes.map((c) => ({ type: 'card_key' as const, expiresAt: c.expiresAt === null ? null : new Date(c.expiresAt) }))
+      await writeOutcomeEvent(tx, order, outbox, this.o.firstCallbackDelayMs)
+    })
+  }
+
+  /** Fails the order and refunds it in full, in one transaction. */
+  private async finishFailed (d: Driving, failure: Failure, attempt?: { attemptId: string, outcome: Outcome, queries: number }): Promise<void> {
+    await this.o.sql.begin(async (tx) => {
+      const order = await this.finishOrder(tx, d, 'failed', failure)
+      if (!order) return
+      if (attempt) {
+        const f = attempt.outcome.status === 'failed' ? attempt.outcome : null
+        await tx`
+          update supplier_attempts set status = 'failed', failure_code = ${f?.code ?? null}, failure_message = ${f?.message.slice(0, 500) ?? null},
+            retryable = false, latency_ms = coalesce(latency_ms, ${attempt.outcome.latencyMs}), queries = queries + ${attempt.queries},
+            completed_at = now(), updated_at = now()
+          where id = ${attempt.attemptId}`
+      }
+      if (order.amount > 0) {
+        await credit(tx, order.resellerId, order.amount)
+        await tx`insert into ledger_entries (reseller_id, kind, amount, currency, order_id) values (${order.resellerId}, 'order_refund', ${order.amount}, ${order.currency}, ${order.id})`
+      }
+      await writeOutcomeEvent(tx, order, [], this.o.firstCallbackDelayMs)
+    })
+    this.o.log.info({ order: d.order.id, failure: failure.code }, 'order failed and refunded')
+  }
+
+  private async finishFromPool (d: Driving): Promise<'sold' | 'lost' | 'out_of_stock'> {
+    let lowStock: LowStock | null = null
+    try {
+      const result = await this.o.sql.begin(async (tx) => {
+        const order = await this.finishOrder(tx, d, 'succeeded', null)
+        if (!order) return 'lost' as const
+        const sale = await sellCardKeys(tx, { sku: order.sku, quantity: order.quantity, orderId: order.id, lowStockThreshold: d.lowStockThreshold })
+        await writeOutcomeEvent(tx, order, sale.keys.map((k) => ({ type: 'card_key' as const, expiresAt: k.expiresAt })), this.o.firstCallbackDelayMs)
+        lowStock = sale.lowStock
+        return 'sold' as const
+      })
+      reportLowStock(this.o.log, lowStock)
+      return result
+    } catch (err) {
+      if (err instanceof InsufficientStockError) return 'out_of_stock'
+      throw err
+    }
+  }
+}

@@ -1,0 +1,152 @@
+import CircuitBreaker from 'opossum'
+import type { CallContext, PurchaseRequest, SupplierAdapter, SupplierResult } from '../domain/supplier.js'
+import type { SupplierHealth } from '../domain/routing/choose-routes.js'
+import { BREAKER_STATE_VALUE, type SupplierMetrics } from './metrics.js'
+
+export interface BreakerSettings {
+  timeoutMs: number
+  errorThresholdPercentage: number
+  resetTimeoutMs: number
+  volumeThreshold: number
+}
+
+export interface SupplierSettings extends BreakerSettings {
+  id: string
+  enabled: boolean
+  forceState: 'open' | 'closed' | null
+}
+
+export type Outcome = SupplierResult & { latencyMs: number }
+
+interface Log {
+  info: (obj: object, msg: string) => void
+  warn: (obj: object, msg: string) => void
+  debug: (obj: object, msg: string) => void
+}
+
+/** Nothing reached the supplier: another route is safe. */
+const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT'])
+
+export class DeadlineExceeded extends Error {
+  override name = 'DeadlineExceeded'
+  readonly code = 'DEADLINE_EXCEEDED'
+}
+
+function errorCode (err: unknown): string {
+  const e = err as { code?: unknown, name?: unknown, cause?: { code?: unknown } }
+  // Only codes and names: messages can quote a supplier's body (JSON.parse does).
+  const code = typeof e.cause?.code === 'string' ? e.cause.code : typeof e.code === 'string' ? e.code : undefined
+  return code ?? (typeof e.name === 'string' ? e.name : 'Error')
+}
+
+/**
+ * One supplier instance as this process runs it: the adapter behind an opossum breaker,
+ * every call under a total deadline (undici's own timeouts are idle timeouts), every
+ * outcome timed, counted and classified. Adapters throw on transport trouble; here that
+ * becomes `failed` (retryable) when nothing can have reached the supplier, else `unknown`.
+ */
+export class SupplierExecutor {
+  readonly breaker: CircuitBreaker<[() => Promise<SupplierResult>], SupplierResult>
+
+  constructor (
+    public settings: SupplierSettings,
+    public adapter: SupplierAdapter,
+    private readonly metrics: SupplierMetrics,
+    private readonly log: Log
+  ) {
+    this.breaker = new CircuitBreaker(async (fn: () => Promise<SupplierResult>) => await fn(), {
+      name: settings.id,
+      // The deadline is ours (it aborts the request); opossum's timeout would only stop waiting.
+      timeout: false,
+      errorThresholdPercentage: settings.errorThresholdPercentage,
+      resetTimeout: settings.resetTimeoutMs,
+      volumeThreshold: settings.volumeThreshold
+    })
+    const transition = (to: keyof typeof BREAKER_STATE_VALUE) => () => {
+      metrics.breakerState.set({ supplier: settings.id }, BREAKER_STATE_VALUE[to])
+      metrics.breakerTransitions.inc({ supplier: settings.id, to })
+      const level = to === 'open' ? 'warn' : 'info'
+      log[level]({ supplier: settings.id, breaker: to }, `supplier breaker ${to.replace('_', '-')}`)
+    }
+    this.breaker.on('open', transition('open'))
+    this.breaker.on('halfOpen', transition('half_open'))
+    this.breaker.on('close', transition('closed'))
+    metrics.breakerState.set({ supplier: settings.id }, 0)
+  }
+
+  /** Same breaker settings: the breaker (and its history) can stay when other fields change. */
+  sameBreaker (s: BreakerSettings): boolean {
+    const c = this.settings
+    return c.errorThresholdPercentage === s.errorThresholdPercentage && c.resetTimeoutMs === s.resetTimeoutMs && c.volumeThreshold === s.volumeThreshold
+  }
+
+  breakerState (): SupplierHealth['breaker'] {
+    return this.breaker.opened ? 'open' : this.breaker.halfOpen ? 'half_open' : 'closed'
+  }
+
+  health (): SupplierHealth {
+    return { enabled: this.settings.enabled, forceState: this.settings.forceState, breaker: this.breakerState() }
+  }
+
+  /** Places an order under the breaker (unless an operator forced it closed). */
+  async purchase (request: PurchaseRequest): Promise<Outcome> {
+    if (this.settings.forceState === 'open') {
+      return { status: 'failed', retryable: true, code: 'supplier_unavailable', message: 'supplier taken out of rotation by an operator', latencyMs: 0 }
+    }
+    return await this.timed('purchase', request.reference, async () => {
+      const call = async (): Promise<SupplierResult> => await this.withDeadline(async (ctx) => await this.adapter.purchase(request, ctx))
+      return this.settings.forceState === 'closed' ? await call() : await this.breaker.fire(call)
+    })
+  }
+
+  /**
+   * Looks an order up by our reference. Not gated by the breaker: settling money that may
+   * already be spent must not wait for a breaker, and queries are paced by the poller.
+   */
+  async query (reference: string): Promise<Outcome> {
+    return await this.timed('query', reference, async () => await this.withDeadline(async (ctx) => await this.adapter.getOrder(reference, ctx)))
+  }
+
+  private async withDeadline<R> (fn: (ctx: CallContext) => Promise<R>): Promise<R> {
+    const controller = new AbortController()
+    const timer = setTimeout(() => controller.abort(new DeadlineExceeded(`no answer within ${this.settings.timeoutMs} ms`)), this.settings.timeoutMs)
+    try {
+      return await fn({ signal: controller.signal })
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  private async timed (operation: 'purchase' | 'query', reference: string, fn: () => Promise<SupplierResult>): Promise<Outcome> {
+    const started = performance.now()
+    let result: SupplierResult
+    let error: string | undefined
+    try {
+      result = await fn()
+    } catch (err) {
+      error = errorCode(err)
+      result = this.classify(err, error, operation)
+    }
+    const latencyMs = Math.round(performance.now() - started)
+    const outcome = result.status === 'failed' ? (result.retryable ? 'failed_retryable' : 'failed') : result.status
+    this.metrics.callDuration.observe({ supplier: this.settings.id, operation, outcome }, latencyMs / 1000)
+    const fields = { supplier: this.settings.id, operation, reference, outcome, latency_ms: latencyMs, ...(error ? { error } : {}) }
+    if (error) this.log.warn(fields, 'supplier call did not complete')
+    else this.log.debug(fields, 'supplier call')
+    return { ...result, latencyMs }
+  }
+
+  private classify (err: unknown, code: string, operation: 'purchase' | 'query'): SupplierResult {
+    if (CircuitBreaker.isOurError(err as Error)) {
+      return { status: 'failed', retryable: true, code: 'supplier_unavailable', message: 'supplier circuit breaker is open' }
+    }
+    if (operation === 'purchase' && NOT_SENT.has(code)) {
+      return { status: 'failed', retryable: true, code: 'supplier_unreachable', message: `could not connect (${code})` }
+    }
+    return { status: 'unknown', reason: code }
+  }
+
+  shutdown (): void {
+    this.breaker.shutdown()
+  }
+}
