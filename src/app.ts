@@ -130,7 +130,8 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
       tags: [
         { name: 'operations', description: 'Health, readiness and metrics' },
         { name: 'reseller', description: 'Reseller API: `authorization: Bearer sk_…` or a signed request (x-egw-key, x-egw-timestamp, x-egw-nonce, x-egw-signature)' },
-        { name: 'admin', description: 'Operator API (`authorization: Bearer adm_…`)' }
+        { name: 'admin', description: 'Operator API (`authorization: Bearer adm_…`)' },
+        { name: 'callbacks', description: 'Supplier callbacks: each verified by its adapter with the supplier\'s own signature' }
       ],
       components: {
         securitySchemes: {

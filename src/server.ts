@@ -9,7 +9,8 @@ import { migrateDatabase } from './db/migrate.js'
 import { bootstrapAdminToken } from './db/repositories/admin-tokens.js'
 import { deleteExpiredNonces } from './db/repositories/resellers.js'
 import { createMetrics } from './observability/metrics.js'
-import { seedSandbox } from './sandbox/seed.js'
+import { startFuluSimulator } from '../adapters/fulu/simulator.js'
+import { SANDBOX_FULU, sandboxBanner, seedSandbox } from './sandbox/seed.js'
 import { startDispatcher } from './webhooks/dispatcher.js'
 import { startPeriodic } from './workers/periodic.js'
 
@@ -47,6 +48,10 @@ export interface RunningGateway {
 export async function startGateway (config: Config, logger: Logger): Promise<RunningGateway> {
   const handle = await openDatabaseUrl(config, logger)
   let database: Database | undefined
+  // Sandbox suppliers are simulators in this process, over real HTTP on loopback.
+  const fuluSim = config.sandbox
+    ? await startFuluSimulator({ appKey: SANDBOX_FULU.appKey, appSecret: SANDBOX_FULU.appSecret, knobs: { completeAfterMs: 500 } })
+    : undefined
   try {
     const keyring = await loadKeyring(config, logger)
     const { applied } = await migrateDatabase(handle.url)
@@ -56,7 +61,7 @@ export async function startGateway (config: Config, logger: Logger): Promise<Run
       const result = await bootstrapAdminToken(database.db, config.bootstrapAdminToken)
       logger.info({ result }, 'BOOTSTRAP_ADMIN_TOKEN checked')
     }
-    if (config.sandbox) await seedSandbox(database.db, config.dataDir, logger)
+    if (fuluSim) await seedSandbox({ database, keyring, dataDir: config.dataDir, log: logger, fuluUrl: fuluSim.url })
 
     const app = await buildApp({ config, database, keyring, metrics: createMetrics(), logger })
     let url: string
@@ -66,10 +71,18 @@ export async function startGateway (config: Config, logger: Logger): Promise<Run
       await app.close()
       throw err
     }
+    if (fuluSim) {
+      fuluSim.knobs.callbackUrl = `${url}/callbacks/suppliers/${SANDBOX_FULU.id}`
+      const banner = await sandboxBanner(config.dataDir, url, process.stdout.isTTY)
+      if (banner) process.stdout.write(banner + '\n')
+    }
     const db = database
     const workers = config.workers
       ? [
           startPeriodic('nonce-cleanup', config.nonceCleanupIntervalMs, async () => await deleteExpiredNonces(db.sql), logger),
+          // The supplier poller and the reconciler in one: it claims processing orders whose
+          // next check is due and whose lease has run out, and re-drives them.
+          startPeriodic('fulfilment', Math.min(config.supplierPollIntervalMs, 1000), async () => await app.fulfilment.runDue(), logger),
           startDispatcher({
             sql: db.sql, keyring, log: logger, scheduleMs: config.webhookRetryScheduleMs, timeoutMs: config.webhookTimeoutMs,
             pollIntervalMs: config.webhookPollIntervalMs, allowPrivate: config.callbackAllowPrivate
@@ -90,6 +103,7 @@ export async function startGateway (config: Config, logger: Logger): Promise<Run
           try {
             await db.close()
           } finally {
+            await fuluSim?.close()
             await handle.embedded?.stop()
           }
         }
@@ -99,6 +113,7 @@ export async function startGateway (config: Config, logger: Logger): Promise<Run
     return { app, url, stop, releaseSignals: () => handle.embedded?.releaseSignals() }
   } catch (err) {
     await database?.close()
+    await fuluSim?.close()
     await handle.embedded?.stop()
     throw err
   }

@@ -64,6 +64,8 @@ function failureOf (r: SupplierResult): Failure {
  */
 export class FulfilmentEngine {
   private readonly running = new Map<string, Promise<void>>()
+  /** Set by drain(): no new background claims while the process shuts down. */
+  private closing = false
 
   constructor (private readonly o: EngineOptions) {}
 
@@ -100,17 +102,23 @@ export class FulfilmentEngine {
     }
   }
 
-  /** Claims orders due for a look (pending attempts, stale orders) and re-drives them. */
-  async runDue (limit = 16): Promise<number> {
+  /**
+   * Claims orders due for a look (pending attempts to query, orders whose driver died) and
+   * re-drives them in the background, keeping at most `maxRunning` orders in hand in this
+   * process. Returns how many it claimed; the caller's tick comes back for the rest.
+   */
+  async runDue (maxRunning = 32): Promise<number> {
+    const room = maxRunning - this.running.size
+    if (this.closing || room <= 0) return 0
     const claimed = await this.o.sql<{ id: string, lease_token: string }[]>`
       update orders o set lease_token = gen_random_uuid()::text, lease_until = now() + ${this.leaseMs()} * interval '1 millisecond',
                           next_check_at = now() + ${this.leaseMs()} * interval '1 millisecond'
       from (select id from orders
             where status = 'processing' and next_check_at <= now() and (lease_until is null or lease_until <= now())
-            order by next_check_at limit ${limit} for update skip locked) due
+            order by next_check_at limit ${room} for update skip locked) due
       where o.id = due.id
       returning o.id, o.lease_token`
-    await Promise.all(claimed.map(async (c) => await this.track(c.id, async () => await this.resume(c.id, c.lease_token))))
+    for (const c of claimed) void this.track(c.id, async () => await this.resume(c.id, c.lease_token))
     return claimed.length
   }
 
@@ -133,6 +141,7 @@ export class FulfilmentEngine {
 
   /** Waits for the orders this process is driving (each call has its own deadline). */
   async drain (): Promise<void> {
+    this.closing = true
     await Promise.all([...this.running.values()])
   }
 

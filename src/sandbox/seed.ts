@@ -1,45 +1,142 @@
-import { mkdir, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { count, sql } from 'drizzle-orm'
 import type { Logger } from 'pino'
+import type { Keyring } from '../crypto/keyring.js'
+import type { Database } from '../db/client.js'
 import { hasActiveAdmin, issueAdminTokenInTx, systemActor } from '../db/repositories/admin-tokens.js'
-import { insertSku, replaceTierPrices, type SkuInput } from '../db/repositories/skus.js'
-import type { Db } from '../db/client.js'
+import { adjustBalance, createReseller } from '../db/repositories/resellers.js'
+import { insertSku, replaceTierPrices, setFulfilment, type SkuInput } from '../db/repositories/skus.js'
 import { skus } from '../db/schema/index.js'
+import type { Fulfilment } from '../domain/catalog.js'
+import { credentialsAad, SUPPLIER_CHANGES_CHANNEL } from '../suppliers/registry.js'
 
-/** One demo SKU per category, so a newcomer can browse and price the catalog at once. */
-const DEMO_SKUS: (SkuInput & { price: number })[] = [
-  { sku: 'tencent-video-vip-1m', name: 'Tencent Video VIP, 1 month', category: 'video', delivery: 'direct_recharge', recipientType: 'account', faceValue: 3000, currency: 'CNY', price: 2650 },
-  { sku: 'china-mobile-topup-50', name: 'China Mobile airtime, 50 CNY', category: 'mobile', delivery: 'direct_recharge', recipientType: 'phone', faceValue: 5000, currency: 'CNY', price: 4900 },
-  { sku: 'genshin-genesis-crystals-60', name: 'Genshin Impact, 60 Genesis Crystals', category: 'game', delivery: 'direct_recharge', recipientType: 'game_account', faceValue: 600, currency: 'CNY', price: 580 },
-  { sku: 'steam-wallet-cny-50', name: 'Steam Wallet code, 50 CNY', category: 'gift_card', delivery: 'card_key', recipientType: 'none', faceValue: 5000, currency: 'CNY', price: 4800 }
+/** The in-process Fulu simulator's account: it exists only inside this process, so its secret is no secret. */
+export const SANDBOX_FULU = { id: 'fulu-sandbox', appKey: 'sandbox-app-key', appSecret: 'sandbox-fulu-secret-0123456789ab' } as const
+
+const fulu = (productId: string, cost: number, params?: Record<string, unknown>): Fulfilment['routes'][number] => (
+  { supplier: SANDBOX_FULU.id, supplier_product_id: productId, ...(params ? { supplier_params: params } : {}), cost, priority: 100, weight: 1, enabled: true })
+
+/**
+ * One demo SKU per category, routed to the sandbox suppliers, so a newcomer can buy each
+ * kind. The gift card goes to the supplier first and falls back to the (empty until
+ * imported) card pool.
+ */
+const DEMO_SKUS: (SkuInput & { price: number, fulfilment: Fulfilment })[] = [
+  {
+    sku: 'tencent-video-vip-1m', name: 'Tencent Video VIP, 1 month', category: 'video', delivery: 'direct_recharge', recipientType: 'account', faceValue: 3000, currency: 'CNY', price: 2650,
+    fulfilment: { strategy: 'priority', card_pool: 'never', routes: [fulu('10000498', 2500)] }
+  },
+  {
+    sku: 'china-mobile-topup-50', name: 'China Mobile airtime, 50 CNY', category: 'mobile', delivery: 'direct_recharge', recipientType: 'phone', faceValue: 5000, currency: 'CNY', price: 4900,
+    fulfilment: { strategy: 'priority', card_pool: 'never', routes: [fulu('10000499', 4850)] }
+  },
+  {
+    sku: 'genshin-genesis-crystals-60', name: 'Genshin Impact, 60 Genesis Crystals', category: 'game', delivery: 'direct_recharge', recipientType: 'game_account', faceValue: 600, currency: 'CNY', price: 580,
+    fulfilment: { strategy: 'priority', card_pool: 'never', routes: [fulu('10000500', 540)] }
+  },
+  {
+    sku: 'steam-wallet-cny-50', name: 'Steam Wallet code, 50 CNY', category: 'gift_card', delivery: 'card_key', recipientType: 'none', faceValue: 5000, currency: 'CNY', price: 4800,
+    fulfilment: { strategy: 'priority', card_pool: 'fallback', routes: [fulu('10000497', 4600, { kind: 'card' })] }
+  }
 ]
 
 export const SANDBOX_TIER = 'standard'
+const DEMO_BALANCE = 1_000_000 // 10,000.00 CNY of play money
+const RESELLER_FILE = 'sandbox-reseller.json'
+
+export interface SandboxOptions {
+  database: Database
+  keyring: Keyring
+  dataDir: string
+  log: Logger
+  /** Where the in-process Fulu simulator listens on this start. */
+  fuluUrl: string
+}
+
+interface DemoReseller { reseller_id: string, key_id: string, secret: string, webhook_secret: string }
 
 /**
- * Seeds the demo catalog into an empty database, and gives the sandbox an admin token
- * (written to DATA_DIR, never logged) when no operator exists. Safe when several
- * processes start together: the advisory lock makes them take turns.
+ * Seeds an empty database with the demo catalog, the sandbox supplier, a funded demo
+ * reseller, and an admin token when no operator exists; the secrets go to files in DATA_DIR
+ * (mode 0600), never to the log. On every start the sandbox supplier is pointed at this
+ * start's simulator. Safe when several processes start together: the advisory lock makes
+ * them take turns, and only the one that seeds the catalog creates the reseller.
  */
-export async function seedSandbox (db: Db, dataDir: string, log: Logger): Promise<void> {
-  const token = await db.transaction(async (tx) => {
+export async function seedSandbox (o: SandboxOptions): Promise<void> {
+  const { db } = o.database
+  const { token, seeded } = await db.transaction(async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(7316042520)`)
     const [catalog] = await tx.select({ n: count() }).from(skus)
-    if (catalog?.n === 0) {
-      for (const { price: _price, ...sku } of DEMO_SKUS) await insertSku(tx, sku)
+    const seeded = catalog?.n === 0
+    if (seeded) {
+      const sealed = o.keyring.encrypt(JSON.stringify({ app_key: SANDBOX_FULU.appKey, app_secret: SANDBOX_FULU.appSecret }), credentialsAad(SANDBOX_FULU.id))
+      await tx.execute(sql`
+        insert into suppliers (id, adapter, base_url, credentials_key_id, credentials_ciphertext, timeout_ms, error_threshold_percentage, reset_timeout_ms, volume_threshold)
+        values (${SANDBOX_FULU.id}, 'fulu', ${o.fuluUrl}, ${sealed.keyId}, ${sealed.ciphertext}, 5000, 50, 30000, 10)
+        on conflict (id) do nothing`)
+      for (const { price: _price, fulfilment, ...sku } of DEMO_SKUS) {
+        await insertSku(tx, sku)
+        await setFulfilment(tx, sku.sku, fulfilment)
+      }
       await replaceTierPrices(tx, SANDBOX_TIER, DEMO_SKUS.map((s) => ({ sku: s.sku, price: s.price })))
-      log.info({ skus: DEMO_SKUS.length, tier: SANDBOX_TIER }, 'sandbox: demo catalog seeded')
+      o.log.info({ skus: DEMO_SKUS.length, tier: SANDBOX_TIER, supplier: SANDBOX_FULU.id }, 'sandbox: demo catalog and supplier seeded')
     }
-    if (await hasActiveAdmin(tx)) return undefined
+    // The simulator listens on a new port each start.
+    await tx.execute(sql`
+      update suppliers set base_url = ${o.fuluUrl}, version = version + 1, updated_at = now()
+      where id = ${SANDBOX_FULU.id} and base_url is distinct from ${o.fuluUrl}`)
+    await tx.execute(sql`select pg_notify(${SUPPLIER_CHANGES_CHANNEL}, ${SANDBOX_FULU.id})`)
+    if (await hasActiveAdmin(tx)) return { token: undefined, seeded }
     const issued = await issueAdminTokenInTx(tx, { name: 'sandbox', role: 'admin', actor: systemActor('sandbox') })
     if (!issued) throw new Error('sandbox admin token collided with an existing one')
-    return issued.token
+    return { token: issued.token, seeded }
   })
-  if (token === undefined) return
-  // Written after commit, so the file never names a token the database does not have.
-  await mkdir(dataDir, { recursive: true, mode: 0o700 })
-  const file = join(resolve(dataDir), 'sandbox-admin-token')
-  await writeFile(file, token + '\n', { mode: 0o600 })
-  log.info({ file }, 'sandbox: admin token written to file')
+  // Written after commit, so the files never name credentials the database does not have.
+  await mkdir(o.dataDir, { recursive: true, mode: 0o700 })
+  if (token !== undefined) {
+    const file = join(resolve(o.dataDir), 'sandbox-admin-token')
+    await writeFile(file, token + '\n', { mode: 0o600 })
+    o.log.info({ file }, 'sandbox: admin token written to file')
+  }
+  if (seeded) await createDemoReseller(o)
+}
+
+async function createDemoReseller (o: SandboxOptions): Promise<void> {
+  const actor = systemActor('sandbox')
+  const { view, apiKey, webhookSecret } = await createReseller(o.database, o.keyring, {
+    name: 'Demo reseller', tier: SANDBOX_TIER, currency: 'CNY', callbackUrl: null, callbackIncludesCodes: false,
+    authMode: 'bearer_or_signature', ipAllowlist: [], rateLimitPerMinute: 600, creditLimit: 0
+  }, actor)
+  const topUp = await adjustBalance(o.database.sql, view.id, DEMO_BALANCE, 'sandbox play money', actor, 'sandbox-initial-balance')
+  if (typeof topUp === 'string') throw new Error(`sandbox reseller top-up refused: ${topUp}`)
+  const demo: DemoReseller = { reseller_id: view.id, key_id: apiKey.keyId, secret: apiKey.secret, webhook_secret: webhookSecret }
+  const file = join(resolve(o.dataDir), RESELLER_FILE)
+  await writeFile(file, JSON.stringify(demo, null, 2) + '\n', { mode: 0o600 })
+  o.log.info({ reseller: view.id, key_id: apiKey.keyId, file }, 'sandbox: demo reseller created, credentials written to file')
+}
+
+/**
+ * The demo reseller's credentials for the start banner: on a terminal the secret itself,
+ * otherwise only where to find it, so that collected logs never carry it.
+ */
+export async function sandboxBanner (dataDir: string, url: string, tty: boolean): Promise<string | undefined> {
+  const file = join(resolve(dataDir), RESELLER_FILE)
+  let demo: DemoReseller
+  try {
+    demo = JSON.parse(await readFile(file, 'utf8')) as DemoReseller
+  } catch {
+    return undefined
+  }
+  const secret = tty ? demo.secret : `(in ${file})`
+  return [
+    '',
+    'Sandbox: suppliers are simulators in this process; money is play money.',
+    `  demo reseller  ${demo.reseller_id}`,
+    `  API key        ${demo.key_id}`,
+    `  API secret     ${secret}`,
+    `  admin token    (in ${join(resolve(dataDir), 'sandbox-admin-token')})`,
+    `  try            curl -s ${url}/v1/products -H "authorization: Bearer $SECRET"`,
+    ''
+  ].join('\n')
 }

@@ -41,7 +41,9 @@ t.test('card orders deliver AES-decrypted codes; failures and refusals are class
   await adapter.purchase(purchase('GW-4'), ctx())
   t.match(await adapter.getOrder('GW-4', ctx()), { status: 'failed', retryable: false })
   t.match(await adapter.getOrder('GW-unknown', ctx()), { status: 'not_found' })
-  t.match(await adapter.purchase(purchase('GW-4'), ctx()), { status: 'failed', retryable: false, code: 'fulu_2001' }, 'duplicate reference refused')
+  // A reference refused as a duplicate is an order Fulu already has: its state is the answer.
+  t.match(await adapter.purchase(purchase('GW-4'), ctx()), { status: 'failed', retryable: false, code: 'supplier_failed' }, 'duplicate reference looked up')
+  t.equal(sim.queries.filter((q) => q === 'GW-4').length, 2, 'the duplicate was resolved by a query')
 })
 
 t.test('wrong credentials, 5xx, malformed bodies and hangs surface as errors for the executor', async (t) => {
