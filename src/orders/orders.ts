@@ -275,9 +275,10 @@ export async function listOrders (sql: postgres.Sql, filter: OrderFilter, limit:
   return rows.map(toOrder)
 }
 
-/** What the pool keys of an order cost us (admin view). */
+/** What fulfilling an order cost us (admin view): its pool keys plus the supplier attempt that delivered. */
 export async function orderCost (sql: postgres.Sql, orderId: string): Promise<number> {
   const [row] = await sql<{ cost: string | null }[]>`
-    select sum(b.unit_cost) as cost from card_keys k join card_key_batches b on b.id = k.batch_id where k.order_id = ${orderId}`
+    select coalesce((select sum(b.unit_cost) from card_keys k join card_key_batches b on b.id = k.batch_id where k.order_id = ${orderId}), 0)
+         + coalesce((select sum(cost) from supplier_attempts where order_id = ${orderId} and status = 'succeeded'), 0) as cost`
   return Number(row?.cost ?? 0)
 }

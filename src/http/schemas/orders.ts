@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { ATTEMPT_STATUSES } from '../../domain/orders/attempts.js'
 import { CATEGORIES, DELIVERIES, RECIPIENT_TYPES } from '../../domain/catalog.js'
 import { Timestamp } from './common.js'
 import { MinorUnits } from './skus.js'
@@ -60,11 +61,29 @@ export const OrderSchema = z.object({
 
 export const AdminOrderSchema = OrderSchema.omit({ deliveries: true }).extend({
   reseller_id: z.string(),
-  deliveries: z.array(z.object({ type: z.literal('card_key'), card_key_id: z.string(), expires_at: Timestamp.nullable() }))
-    .describe('Codes are not shown here; reveal a key through the audited card-key endpoint'),
-  attempts: z.array(z.object({ supplier: z.string(), outcome: z.string(), latency_ms: z.number().int() }))
-    .describe('Supplier attempts (the supplier engine arrives in a later release)'),
-  cost: z.number().int().describe('What fulfilment cost us: pool batch costs, minor units')
+  deliveries: z.array(z.object({
+    type: z.enum(['card_key', 'direct_recharge']),
+    source: z.enum(['pool', 'supplier']),
+    card_key_id: z.string().nullable().describe('Pool keys: the key, for the audited reveal and look-up endpoints'),
+    attempt_id: z.string().nullable().describe('Supplier deliveries: the attempt that delivered'),
+    reference: z.string().nullable().describe('Direct recharges: our reference at the supplier'),
+    expires_at: Timestamp.nullable()
+  })).describe('Codes are not shown here; reveal a pool key through the audited card-key endpoint'),
+  attempts: z.array(z.object({
+    id: z.string().describe('Our reference at the supplier (its idempotency key there)'),
+    supplier: z.string(),
+    supplier_product_id: z.string(),
+    outcome: z.enum(ATTEMPT_STATUSES),
+    supplier_order_id: z.string().nullable(),
+    failure_code: z.string().nullable(),
+    failure_message: z.string().nullable(),
+    latency_ms: z.number().int().nullable().describe('Of the submit call'),
+    queries: z.number().int().describe('Status queries sent for this attempt'),
+    cost: z.number().int(),
+    created_at: Timestamp,
+    completed_at: Timestamp.nullable()
+  })).describe('Supplier attempts in the order they were made; failover adds one, never overwrites'),
+  cost: z.number().int().describe('What fulfilment cost us, minor units: pool batch costs plus the succeeded supplier attempt')
 }).meta({ id: 'AdminOrder' })
 
 export const OrderIdParam = z.object({ id: z.string().regex(/^ord_[0-9a-z]{26}$/, 'expected an order id (ord_…)') })
