@@ -178,6 +178,10 @@ export class FulfilmentEngine {
         await this.park(d, open.id, 'unknown', null, null, 0)
         return
       }
+      if (open.status === 'submitting') {
+        // Its driver stopped between writing the attempt and recording the answer (a crash).
+        this.o.log.warn({ order: orderId, attempt: open.id, supplier: open.supplier_id }, 'taking over an order left mid-call; asking the supplier what happened')
+      }
       const outcome = await executor.query(open.id)
       if (await this.settle(d, open.id, executor, outcome, true) === 'done') return
     }

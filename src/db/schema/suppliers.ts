@@ -35,6 +35,9 @@ export const suppliers = pgTable('suppliers', {
   check('suppliers_volume_threshold_range', sql`${t.volumeThreshold} between 1 and 100000`)
 ])
 
+export type Supplier = typeof suppliers.$inferSelect
+export type NewSupplier = typeof suppliers.$inferInsert
+
 export const attemptStatus = pgEnum('supplier_attempt_status', ATTEMPT_STATUSES)
 
 /**

@@ -13,6 +13,10 @@ import getSku from './admin/skus/get-sku.js'
 import listSkus from './admin/skus/list-skus.js'
 import putFulfilment from './admin/skus/put-fulfilment.js'
 import replaceSku from './admin/skus/replace-sku.js'
+import createSupplier from './admin/suppliers/create-supplier.js'
+import getSupplier from './admin/suppliers/get-supplier.js'
+import listSuppliers from './admin/suppliers/list-suppliers.js'
+import patchSupplier from './admin/suppliers/patch-supplier.js'
 import getTierPrices from './admin/tiers/get-tier-prices.js'
 import putTierPrices from './admin/tiers/put-tier-prices.js'
 import health from './health.js'
@@ -53,6 +57,11 @@ export async function registerRoutes (app: FastifyInstance): Promise<void> {
   await app.register(putFulfilment)
   await app.register(putTierPrices)
   await app.register(getTierPrices)
+
+  await app.register(createSupplier)
+  await app.register(listSuppliers)
+  await app.register(getSupplier)
+  await app.register(patchSupplier)
 
   await app.register(importCardKeys)
   await app.register(getStock)

@@ -85,6 +85,13 @@ t.test('fulfilment and tier prices', async (t) => {
   const ta = await build(t)
   await ta.app.inject({ method: 'POST', url: '/admin/v1/skus', headers: ta.auth('ops'), payload: direct })
   await ta.app.inject({ method: 'POST', url: '/admin/v1/skus', headers: ta.auth('ops'), payload: card })
+  for (const id of ['sup_fulu', 'sup_k']) {
+    const supplier = await ta.app.inject({
+      method: 'POST', url: '/admin/v1/suppliers', headers: ta.auth('ops'),
+      payload: { id, adapter: 'fulu', base_url: 'https://fulu.example/api/getway', credentials: { app_key: 'k', app_secret: 'x'.repeat(32) } }
+    })
+    t.equal(supplier.statusCode, 201, `supplier ${id}`)
+  }
 
   const fulfilment = {
     strategy: 'weighted', card_pool: 'fallback',

@@ -5,6 +5,7 @@ import { insertSku } from '../../../../db/repositories/skus.js'
 import { GatewayError } from '../../../../errors/gateway-error.js'
 import { auditActor } from '../../../plugins/admin-auth.js'
 import { CreateSkuBody, SkuSchema } from '../../../schemas/skus.js'
+import { assertKnownSuppliers } from './known-suppliers.js'
 import { presentSku } from './present.js'
 
 export default async function createSku (app: FastifyInstance): Promise<void> {
@@ -21,6 +22,7 @@ export default async function createSku (app: FastifyInstance): Promise<void> {
   }, async (request, reply) => {
     const b = request.body
     const row = await app.deps.database.db.transaction(async (tx) => {
+      await assertKnownSuppliers(tx, b.fulfilment, 'body.fulfilment.routes')
       const created = await insertSku(tx, {
         sku: b.sku, name: b.name, category: b.category, delivery: b.delivery, recipientType: b.recipient_type,
         faceValue: b.face_value, currency: b.currency, maxQuantity: b.max_quantity, status: b.status, lowStockThreshold: b.low_stock_threshold, fulfilment: b.fulfilment

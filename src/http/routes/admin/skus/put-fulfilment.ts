@@ -7,6 +7,7 @@ import { FulfilmentSchema } from '../../../../domain/catalog.js'
 import { GatewayError } from '../../../../errors/gateway-error.js'
 import { auditActor } from '../../../plugins/admin-auth.js'
 import { SkuParam, SkuSchema } from '../../../schemas/skus.js'
+import { assertKnownSuppliers } from './known-suppliers.js'
 import { presentSku } from './present.js'
 
 export default async function putFulfilment (app: FastifyInstance): Promise<void> {
@@ -26,6 +27,7 @@ export default async function putFulfilment (app: FastifyInstance): Promise<void
     const row = await app.deps.database.db.transaction(async (tx) => {
       const updated = await setFulfilment(tx, sku, request.body)
       if (!updated) throw new GatewayError('not_found', { detail: `no SKU ${sku}` })
+      await assertKnownSuppliers(tx, request.body, 'body.routes')
       await writeAudit(tx, auditActor(request), {
         action: 'sku.fulfilment.set',
         targetType: 'sku',

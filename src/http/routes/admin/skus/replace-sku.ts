@@ -6,6 +6,7 @@ import { isPriced, lockSku, replaceSku } from '../../../../db/repositories/skus.
 import { GatewayError } from '../../../../errors/gateway-error.js'
 import { auditActor } from '../../../plugins/admin-auth.js'
 import { ReplaceSkuBody, SkuParam, SkuSchema } from '../../../schemas/skus.js'
+import { assertKnownSuppliers } from './known-suppliers.js'
 import { presentSku } from './present.js'
 
 export default async function replaceSkuRoute (app: FastifyInstance): Promise<void> {
@@ -26,6 +27,7 @@ export default async function replaceSkuRoute (app: FastifyInstance): Promise<vo
     const row = await app.deps.database.db.transaction(async (tx) => {
       const current = await lockSku(tx, sku)
       if (!current) throw new GatewayError('not_found', { detail: `no SKU ${sku}` })
+      await assertKnownSuppliers(tx, b.fulfilment, 'body.fulfilment.routes')
       if (current.currency !== b.currency && await isPriced(tx, sku)) {
         throw new GatewayError('invalid_state', {
           detail: `SKU ${sku} has prices or card-key batches in ${current.currency}; create a new SKU for ${b.currency}`
