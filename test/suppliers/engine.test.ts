@@ -1,0 +1,223 @@
+import t from 'tap'
+import { build, type TestApp } from '../helper.js'
+import { createReseller, type TestReseller } from '../v1/helpers.js'
+import { until } from '../webhooks/helpers.js'
+import { attemptsOf, buy, createSupplier, directSku, fuluSim, moneyOf, route } from './helpers.js'
+
+const PRICE = 100
+
+// One gateway for the file; each test has its own suppliers, simulators and SKU, so
+// breakers and counters never mix. Schedules are compressed: no test sleeps through them.
+let ta: TestApp
+let buyer: TestReseller
+t.before(async () => {
+  ta = await build(t, { ORDER_SYNC_WAIT_MS: '1000', SUPPLIER_POLL_INTERVAL_MS: '60000', RECONCILE_AFTER_MS: '200' })
+  buyer = await createReseller(ta, {}, 1_000_000)
+})
+
+t.test('a supplier that succeeds: one submit, one debit, the recharge reference delivered', async (t) => {
+  const a = await fuluSim(t)
+  await createSupplier(ta, 'ok-a', a.url)
+  await directSku(ta, 'sku-ok', PRICE, { routes: [route('ok-a', 1)] })
+  const { status, body } = await buy(ta, buyer, 'ok-1', 'sku-ok')
+  t.equal(status, 201)
+  t.match(body, { status: 'succeeded', amount: PRICE, failure: null, deliveries: [{ type: 'direct_recharge', reference: /^att_/ }] })
+  t.same(a.submits.length, 1)
+  t.same(await moneyOf(ta, body.id), { debits: PRICE, refunds: 0 })
+  t.match(await attemptsOf(ta, body.id), [{ supplier_id: 'ok-a', status: 'succeeded' }])
+  const admin = await ta.app.inject({ method: 'GET', url: `/admin/v1/orders/${body.id}`, headers: ta.auth('support') })
+  t.match(admin.json(), { attempts: [{ supplier: 'ok-a', outcome: 'succeeded' }], cost: 90 })
+  const again = await buy(ta, buyer, 'ok-1', 'sku-ok')
+  t.equal(again.status, 200, 'a replay returns the order')
+  t.equal(a.submits.length, 1, 'and buys nothing')
+})
+
+t.test('a refusal fails over to the next route', async (t) => {
+  const a = await fuluSim(t, { refuseCode: 3001 })
+  const b = await fuluSim(t)
+  await createSupplier(ta, 'ref-a', a.url, { breaker: { volume_threshold: 2, error_threshold_percentage: 50 } })
+  await createSupplier(ta, 'ref-b', b.url)
+  await directSku(ta, 'sku-ref', PRICE, { routes: [route('ref-a', 1), route('ref-b', 2)] })
+  const { body } = await buy(ta, buyer, 'ref-1', 'sku-ref')
+  t.equal(body.status, 'succeeded')
+  t.equal(a.submits.length, 1)
+  t.equal(b.submits.length, 1)
+  t.match(await attemptsOf(ta, body.id), [{ supplier_id: 'ref-a', status: 'failed', failure_code: 'product_unavailable' }, { supplier_id: 'ref-b', status: 'succeeded' }])
+  t.same(await moneyOf(ta, body.id), { debits: PRICE, refunds: 0 }, 'charged once')
+  for (let i = 2; i <= 6; i++) await buy(ta, buyer, `ref-${i}`, 'sku-ref')
+  const read = await ta.app.inject({ method: 'GET', url: '/admin/v1/suppliers/ref-a', headers: ta.auth('ops') })
+  t.equal((read.json() as { breaker: { state: string } }).breaker.state, 'closed', 'business refusals do not trip the breaker')
+  t.equal(a.submits.length, 6, 'so the refusing supplier keeps its place in the routing')
+})
+
+t.test('a bad recipient fails the order and refunds it without trying other suppliers', async (t) => {
+  const a = await fuluSim(t, { badAccounts: ['nobody'] })
+  const b = await fuluSim(t)
+  await createSupplier(ta, 'bad-a', a.url)
+  await createSupplier(ta, 'bad-b', b.url)
+  await directSku(ta, 'sku-bad', PRICE, { routes: [route('bad-a', 1), route('bad-b', 2)] })
+  const before = await balance()
+  const { status, body } = await buy(ta, buyer, 'bad-1', 'sku-bad', 'nobody')
+  t.equal(status, 201)
+  t.match(body, { status: 'failed', failure: { code: 'recipient_invalid' }, deliveries: [] })
+  t.equal(b.submits.length, 0, 'no other supplier was asked')
+  t.same(await moneyOf(ta, body.id), { debits: PRICE, refunds: PRICE })
+  t.equal(await balance(), before, 'balance restored')
+  const [event] = await ta.database.sql`select type from webhook_events where order_id = ${body.id}`
+  t.equal(event, undefined, 'no callback URL, no event')
+})
+
+t.test('accept-then-hang: resolved by querying, exactly one submit, no second supplier', async (t) => {
+  const a = await fuluSim(t, { acceptThenHang: true })
+  const b = await fuluSim(t)
+  await createSupplier(ta, 'hang-a', a.url)
+  await createSupplier(ta, 'hang-b', b.url)
+  await directSku(ta, 'sku-hang', PRICE, { routes: [route('hang-a', 1), route('hang-b', 2)] })
+  const { body } = await buy(ta, buyer, 'hang-1', 'sku-hang')
+  t.equal(body.status, 'succeeded')
+  t.equal(a.submits.length, 1, 'exactly one submit')
+  t.ok(a.queries.length >= 1, `queried ${a.queries.length} time(s)`)
+  t.equal(b.submits.length, 0, 'never tried another supplier while the first might deliver')
+  t.same(await moneyOf(ta, body.id), { debits: PRICE, refunds: 0 })
+})
+
+t.test('a connection reset: the supplier is asked first, and only a definite "no such order" moves on', async (t) => {
+  const a = await fuluSim(t, { reset: true })
+  const b = await fuluSim(t)
+  await createSupplier(ta, 'reset-a', a.url)
+  await createSupplier(ta, 'reset-b', b.url)
+  await directSku(ta, 'sku-reset', PRICE, { routes: [route('reset-a', 1), route('reset-b', 2)] })
+  const { body } = await buy(ta, buyer, 'reset-1', 'sku-reset')
+  t.equal(body.status, 'processing', 'the query was reset too: still unclear, so it waits')
+  t.equal(b.submits.length, 0, 'no second supplier while the first may have the order')
+  t.match(await attemptsOf(ta, body.id), [{ supplier_id: 'reset-a', status: 'unknown' }])
+  a.knobs.reset = false
+  await until(async () => {
+    await ta.database.sql`update orders set next_check_at = now() where id = ${body.id} and lease_until is null`
+    await ta.app.fulfilment.runDue()
+    const [o] = await ta.database.sql`select status from orders where id = ${body.id}`
+    return o?.status === 'succeeded'
+  }, 10_000)
+  t.match(await attemptsOf(ta, body.id), [{ supplier_id: 'reset-a', status: 'not_found' }, { supplier_id: 'reset-b', status: 'succeeded' }],
+    'the reset request never created an order there, so the next route served it')
+  t.same(await moneyOf(ta, body.id), { debits: PRICE, refunds: 0 })
+})
+
+t.test('a 5xx storm opens the breaker; traffic then stops reaching the supplier', async (t) => {
+  const a = await fuluSim(t, { httpStatus: 502 })
+  const b = await fuluSim(t)
+  await createSupplier(ta, 'storm-a', a.url, { breaker: { volume_threshold: 3, error_threshold_percentage: 50, reset_timeout_ms: 60_000 } })
+  await createSupplier(ta, 'storm-b', b.url)
+  await directSku(ta, 'sku-storm', PRICE, { routes: [route('storm-a', 1), route('storm-b', 2)] })
+  const read = async (): Promise<{ breaker: { state: string } }> =>
+    (await ta.app.inject({ method: 'GET', url: '/admin/v1/suppliers/storm-a', headers: ta.auth('ops') })).json()
+  t.equal((await read()).breaker.state, 'closed')
+  const results: string[] = []
+  for (let i = 0; i < 3; i++) results.push((await buy(ta, buyer, `storm-${i}`, 'sku-storm')).body.status)
+  // A 5xx says nothing of whether the order went in: those orders wait for a query, never for B.
+  t.same(results, ['processing', 'processing', 'processing'])
+  t.equal(b.submits.length, 0)
+  t.equal((await read()).breaker.state, 'open', 'the admin API shows the open breaker')
+  const submits = a.submits.length
+  for (let i = 3; i < 8; i++) t.equal((await buy(ta, buyer, `storm-${i}`, 'sku-storm')).body.status, 'succeeded')
+  t.equal(a.submits.length, submits, 'no new order reached the failing supplier')
+  t.equal(b.submits.length, 5, 'the next route took them')
+  const metrics = await ta.app.inject({ method: 'GET', url: '/metrics' })
+  t.match(metrics.body, /supplier_breaker_state\{supplier="storm-a"\} 2/)
+  // The supplier recovers: the poller's queries settle the parked orders, each charged once.
+  a.knobs.httpStatus = null
+  const parked = await ta.database.sql<{ id: string }[]>`select id from orders where client_order_id in ('storm-0', 'storm-1', 'storm-2')`
+  await ta.database.sql`update orders set next_check_at = now() where id in ${ta.database.sql(parked.map((p) => p.id))}`
+  await until(async () => {
+    await ta.app.fulfilment.runDue()
+    const [left] = await ta.database.sql`select count(*)::int as n from orders where id in ${ta.database.sql(parked.map((p) => p.id))} and status = 'processing'`
+    return left?.n === 0
+  }, 10_000)
+  for (const { id } of parked) {
+    const money = await moneyOf(ta, id)
+    const [order] = await ta.database.sql`select status from orders where id = ${id}`
+    // Each ends by what the supplier has: delivered (charged) or no such order (refunded in full).
+    t.ok((order?.status === 'succeeded' && money.refunds === 0) || (order?.status === 'failed' && money.refunds === PRICE), `${id} settled once`)
+  }
+})
+
+t.test('all suppliers refusing falls back to the card pool when the SKU allows it', async (t) => {
+  const a = await fuluSim(t, { refuseCode: 3001 })
+  const b = await fuluSim(t, { refuseCode: 3002 })
+  await createSupplier(ta, 'pool-a', a.url)
+  await createSupplier(ta, 'pool-b', b.url)
+  await directSku(ta, 'sku-pool', PRICE, { card_pool: 'fallback', routes: [route('pool-a', 1), route('pool-b', 2)] })
+  const imported = await ta.app.inject({ method: 'POST', url: '/admin/v1/skus/sku-pool/card-keys', headers: ta.auth('ops'), payload: { unit_cost: 70, codes: [{ code: 'POOL-FALLBACK-CODE-1' }] } })
+  t.equal(imported.statusCode, 201, imported.body)
+  const { body } = await buy(ta, buyer, 'pool-1', 'sku-pool')
+  t.match(body, { status: 'succeeded', deliveries: [{ type: 'card_key', code: 'POOL-FALLBACK-CODE-1' }] })
+  t.equal(a.submits.length + b.submits.length, 2, 'both suppliers were asked first')
+  t.same(await moneyOf(ta, body.id), { debits: PRICE, refunds: 0 })
+  const empty = await buy(ta, buyer, 'pool-2', 'sku-pool')
+  t.match(empty.body, { status: 'failed', failure: { code: 'out_of_stock' } }, 'pool empty too: failed and refunded')
+  t.same(await moneyOf(ta, empty.body.id), { debits: PRICE, refunds: PRICE })
+})
+
+t.test('nothing can serve: 409 sku_unavailable, nothing charged', async (t) => {
+  const a = await fuluSim(t)
+  await createSupplier(ta, 'off-a', a.url, { enabled: false })
+  await directSku(ta, 'sku-off', PRICE, { routes: [route('off-a', 1)] })
+  const before = await balance()
+  const { status, body } = await buy(ta, buyer, 'off-1', 'sku-off')
+  t.equal(status, 409)
+  t.equal(body.code, 'sku_unavailable')
+  t.equal(await balance(), before)
+  t.equal(a.submits.length, 0)
+})
+
+t.test('a slow supplier: the order comes back processing and its callback finishes it', async (t) => {
+  const url = await ta.app.listen({ port: 0, host: '127.0.0.1' })
+  const a = await fuluSim(t, { completeAfterMs: 1500, callbackUrl: `${url}/callbacks/suppliers/slow-a` })
+  await createSupplier(ta, 'slow-a', a.url)
+  await directSku(ta, 'sku-slow', PRICE, { routes: [route('slow-a', 1)] })
+  const { status, body } = await buy(ta, buyer, 'slow-1', 'sku-slow')
+  t.equal(status, 201)
+  t.equal(body.status, 'processing', 'past ORDER_SYNC_WAIT_MS the order comes back processing')
+  const queriesBefore = a.queries.length
+  // The poller is 60 s away in this file: only the callback can end the order in time.
+  await until(async () => {
+    const res = await ta.app.inject({ method: 'GET', url: `/v1/orders/${body.id}`, headers: buyer.bearer })
+    return (res.json() as { status: string }).status === 'succeeded'
+  }, 10_000)
+  t.match(a.callbacks, [{ status: 200, body: 'success' }], 'the callback was acknowledged the Fulu way')
+  t.ok(a.queries.length > queriesBefore, 'the callback was confirmed by a query')
+  t.same(await moneyOf(ta, body.id), { debits: PRICE, refunds: 0 })
+
+  const forged = await ta.app.inject({
+    method: 'POST', url: '/callbacks/suppliers/slow-a', headers: { 'content-type': 'application/json' },
+    payload: { customer_order_no: 'att_forged', order_status: 'success', sign: '0'.repeat(32) }
+  })
+  t.equal(forged.statusCode, 400)
+  t.equal(forged.body, 'fail', 'a forged callback is refused')
+  t.match(ta.logs.text(), /supplier callback refused/)
+  const unknown = await ta.app.inject({ method: 'POST', url: '/callbacks/suppliers/nobody', headers: { 'content-type': 'application/json' }, payload: {} })
+  t.equal(unknown.statusCode, 404)
+})
+
+t.test('a pending order without callbacks is finished by the poller', async (t) => {
+  const a = await fuluSim(t, { completeAfterMs: 1200, finalState: 'failed' })
+  await createSupplier(ta, 'poll-a', a.url)
+  await directSku(ta, 'sku-poll', PRICE, { routes: [route('poll-a', 1)] })
+  const { body } = await buy(ta, buyer, 'poll-1', 'sku-poll')
+  t.equal(body.status, 'processing')
+  await until(async () => {
+    await ta.database.sql`update orders set next_check_at = now() where id = ${body.id} and lease_until is null`
+    await ta.app.fulfilment.runDue()
+    const [o] = await ta.database.sql`select status from orders where id = ${body.id}`
+    return o?.status !== 'processing'
+  }, 10_000)
+  const res = await ta.app.inject({ method: 'GET', url: `/v1/orders/${body.id}`, headers: buyer.bearer })
+  t.match(res.json(), { status: 'failed', failure: { code: 'supplier_rejected' } }, 'a supplier failure after acceptance fails the order')
+  t.same(await moneyOf(ta, body.id), { debits: PRICE, refunds: PRICE }, 'and refunds it')
+  t.equal(a.submits.length, 1)
+})
+
+async function balance (): Promise<number> {
+  const res = await ta.app.inject({ method: 'GET', url: '/v1/balance', headers: buyer.bearer })
+  return (res.json() as { available: number }).available
+}
