@@ -19,6 +19,7 @@ import listSuppliers from './admin/suppliers/list-suppliers.js'
 import patchSupplier from './admin/suppliers/patch-supplier.js'
 import getTierPrices from './admin/tiers/get-tier-prices.js'
 import putTierPrices from './admin/tiers/put-tier-prices.js'
+import supplierCallback from './callbacks/supplier-callback.js'
 import health from './health.js'
 import adminWebhooks from './admin/webhook-events/webhook-events.js'
 import webhookEvents from './v1/webhook-events/webhook-events.js'
@@ -82,4 +83,6 @@ export async function registerRoutes (app: FastifyInstance): Promise<void> {
   await app.register(adminWebhooks)
 
   await app.register(auditLog)
+
+  await app.register(supplierCallback)
 }
