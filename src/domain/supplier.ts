@@ -70,6 +70,11 @@ export type HttpCall = (request: { url: string, method: 'GET' | 'POST', headers:
 export interface SupplierAdapter {
   readonly name: string
   readonly capabilities: ReadonlySet<Capability>
+  /**
+   * The supplier's published limit on purchases per account (kashangwl: 20 per 6 s). The
+   * engine keeps every process of ours under it together, counting attempts in the database.
+   */
+  readonly purchaseLimit?: { max: number, windowMs: number }
   purchase (request: PurchaseRequest, ctx: CallContext): Promise<SupplierResult>
   /** By our reference; `not_found` only when the supplier says so definitely. */
   getOrder (reference: string, ctx: CallContext): Promise<SupplierResult>
