@@ -255,15 +255,40 @@ export class FulfilmentEngine {
   /** Writes the attempt before the call, renewing our lease to outlast it; false when the lease is gone. */
   private async openAttempt (d: Driving, attemptId: string, route: Route, executor: SupplierExecutor): Promise<boolean> {
     const lease = this.leaseMs(executor.settings.timeoutMs)
-    const rows = await this.o.sql`
+    const insert = async (tx: postgres.Sql | postgres.TransactionSql): Promise<boolean> => (await tx`
       with lease as (
         update orders set lease_until = now() + ${lease} * interval '1 millisecond', next_check_at = now() + ${lease} * interval '1 millisecond'
         where id = ${d.order.id} and status = 'processing' and lease_token = ${d.token}
         returning id)
-      insert into supplier_attempts (id, order_id, supplier_id, supplier_product_id, cost, status)
-      select ${attemptId}, id, ${route.supplier}, ${route.supplier_product_id}, ${route.cost * d.order.quantity}, 'submitting' from lease
-      returning id`
-    return rows.length === 1
+      insert into supplier_attempts (id, order_id, supplier_id, supplier_product_id, cost, status, created_at)
+      select ${attemptId}, id, ${route.supplier}, ${route.supplier_product_id}, ${route.cost * d.order.quantity}, 'submitting', clock_timestamp() from lease
+      returning id`).length === 1
+    const limit = executor.adapter.purchaseLimit
+    if (!limit) return await insert(this.o.sql)
+    // The supplier counts arrivals, we count inserts: a request leaves a few milliseconds
+    // after its row, by an amount that varies, so the window we keep is a little longer.
+    const windowMs = limit.windowMs + Math.max(100, Math.ceil(limit.windowMs / 10))
+    // The supplier's limit holds for our account, whichever process calls: attempts are
+    // counted in the database under a per-supplier lock (created_at is the clock at insert,
+    // not the transaction start, so the window is exact), and a caller over the limit waits
+    // for the oldest attempt in the window to age out. If its lease runs out meanwhile, the
+    // insert finds the token gone (another process took over) or renews it.
+    for (;;) {
+      const waitMs = await this.o.sql.begin(async (tx) => {
+        await tx`select pg_advisory_xact_lock(hashtext('supplier_purchase_limit'), hashtext(${route.supplier}))`
+        const [window] = await tx<{ n: number, wait_ms: number | null }[]>`
+          select count(*)::int as n,
+                 ceil(extract(epoch from (min(created_at) + ${windowMs} * interval '1 millisecond' - clock_timestamp())) * 1000)::int as wait_ms
+          from supplier_attempts
+          where supplier_id = ${route.supplier} and created_at > clock_timestamp() - ${windowMs} * interval '1 millisecond'`
+        if ((window?.n ?? 0) < limit.max) return await insert(tx) ? 0 : -1
+        return Math.max(1, window?.wait_ms ?? windowMs)
+      })
+      if (waitMs === 0) return true
+      if (waitMs < 0) return false
+      this.o.log.debug({ order: d.order.id, supplier: route.supplier, wait_ms: waitMs }, 'supplier purchase limit reached; waiting for the window')
+      await sleep(waitMs)
+    }
   }
 
   /** Leaves the order `processing`, released, for the poller to query again later. */

@@ -217,6 +217,36 @@ t.test('a pending order without callbacks is finished by the poller', async (t) 
   t.equal(a.submits.length, 1)
 })
 
+t.test("a supplier's purchase limit holds: waiting orders go through as the window frees", async (t) => {
+  const a = await fuluSim(t)
+  await createSupplier(ta, 'limit-a', a.url)
+  await directSku(ta, 'sku-limit', PRICE, { routes: [route('limit-a', 1)] })
+  const executor = ta.app.suppliers.get('limit-a')
+  if (!executor) throw new Error('supplier not loaded')
+  // Fulu publishes no limit; this test gives its adapter one, and times each submit it sends.
+  const sent: number[] = []
+  const adapter = executor.adapter
+  executor.adapter = {
+    ...adapter,
+    purchaseLimit: { max: 3, windowMs: 600 },
+    purchase: async (request, ctx) => {
+      sent.push(performance.now())
+      return await adapter.purchase(request, ctx)
+    }
+  }
+  const orders = await Promise.all(Array.from({ length: 10 }, async (_, i) => (await buy(ta, buyer, `limit-${i}`, 'sku-limit')).body))
+  await until(async () => {
+    const [left] = await ta.database.sql`select count(*)::int as n from orders where sku = 'sku-limit' and status <> 'succeeded'`
+    return left?.n === 0
+  }, 15_000)
+  t.equal(a.submits.length, 10, 'every order was submitted once')
+  sent.sort((x, y) => x - y)
+  const busiest = Math.max(...sent.map((start) => sent.filter((s) => s >= start && s < start + 600).length))
+  t.ok(busiest <= 3, `at most 3 submits in any 600 ms window (busiest: ${busiest})`)
+  t.ok(sent.at(-1)! - sent[0]! >= 1200, 'ten submits at three per window take at least three windows')
+  t.equal(orders.length, 10)
+})
+
 async function balance (): Promise<number> {
   const res = await ta.app.inject({ method: 'GET', url: '/v1/balance', headers: buyer.bearer })
   return (res.json() as { available: number }).available

@@ -66,6 +66,8 @@ export const supplierAttempts = pgTable('supplier_attempts', {
   completedAt: timestamp('completed_at', { withTimezone: true, precision: 6 })
 }, (t) => [
   index('supplier_attempts_order_idx').on(t.orderId, t.id),
+  // Purchases per supplier in a recent window: suppliers' own rate limits (kashangwl 20 per 6 s).
+  index('supplier_attempts_supplier_recent_idx').on(t.supplierId, t.createdAt),
   uniqueIndex('supplier_attempts_one_open_per_order').on(t.orderId).where(sql`status in ('submitting', 'pending', 'unknown')`),
   check('supplier_attempts_cost_nonnegative', sql`${t.cost} >= 0`),
   check('supplier_attempts_final_has_time', sql`(${t.status} in ('succeeded', 'failed', 'not_found')) = (${t.completedAt} is not null)`)

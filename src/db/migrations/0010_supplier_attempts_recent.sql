@@ -1,0 +1,1 @@
+CREATE INDEX "supplier_attempts_supplier_recent_idx" ON "supplier_attempts" USING btree ("supplier_id","created_at");
