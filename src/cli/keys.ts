@@ -11,6 +11,8 @@ import { migrateDatabase } from '../db/migrate.js'
 import { writeAuditSql, type AuditActor } from '../db/repositories/audit-log.js'
 import { countUnderOldKeys, rotateCardKeys } from '../db/repositories/card-keys.js'
 import { rotateResellerSecrets } from '../db/repositories/resellers.js'
+import { rotateSupplierCredentials } from '../db/repositories/suppliers.js'
+import { rotateSupplierDeliveries } from '../orders/deliveries.js'
 import { csvCardKeys } from '../pool/csv.js'
 import { importBatch, type ImportIssue } from '../pool/import-batch.js'
 import { loadKeyring, openDatabaseUrl } from '../server.js'
@@ -143,8 +145,14 @@ export async function rotateKeys (config: Config, logger: Logger, args: string[]
     // row is done, recording which key now holds the pool. A run that fails part-way writes
     // none; running it again finishes the rows and records the rotation.
     // Reseller secrets (few rows, one transaction) too, so the old key can then be dropped.
+    // Supplier credentials and supplier-delivered codes likewise.
     const secrets = await rotateResellerSecrets(sql, keyring)
-    await writeAuditSql(sql, cliActor(), { action: 'card_keys.rotate', targetType: 'keyring', targetId: keyring.primaryKeyId, details: { rotated: done, reseller_secrets: secrets } })
-    process.stdout.write(`rotated ${done} card keys and ${secrets} reseller secret rows to key ${keyring.primaryKeyId}; none left under other keys\n`)
+    const credentials = await rotateSupplierCredentials(sql, keyring)
+    const deliveries = await rotateSupplierDeliveries(sql, keyring, batchSize)
+    await writeAuditSql(sql, cliActor(), {
+      action: 'card_keys.rotate', targetType: 'keyring', targetId: keyring.primaryKeyId,
+      details: { rotated: done, reseller_secrets: secrets, supplier_credentials: credentials, supplier_deliveries: deliveries }
+    })
+    process.stdout.write(`rotated ${done} card keys, ${secrets} reseller secret rows, ${credentials} supplier credentials and ${deliveries} supplier-delivered codes to key ${keyring.primaryKeyId}; none left under other keys\n`)
   })
 }

@@ -50,3 +50,30 @@ export async function orderDeliveries (sql: postgres.Sql | postgres.TransactionS
     { id: r.id, keyId: r.key_id, codeCiphertext: r.code_ciphertext, pinCiphertext: r.pin_ciphertext, serialCiphertext: r.serial_ciphertext, expiresAt: toDate(r.expires_at) })))
   return [...fromSuppliers, ...fromPool.map((k): Delivery => ({ type: 'card_key', code: k.code, pin: k.pin, serial: k.serial, expiresAt: k.expiresAt }))]
 }
+
+/**
+ * Re-seals supplier-delivered codes still under another key id with the keyring's primary
+ * key, a batch per transaction (`keys rotate`). Rows are written once, when their order
+ * finishes, so nothing else holds them.
+ */
+export async function rotateSupplierDeliveries (sql: postgres.Sql, keyring: Keyring, batchSize: number): Promise<number> {
+  let total = 0
+  for (;;) {
+    const n = await sql.begin(async (tx) => {
+      const rows = await tx<{ id: string, key_id: string, code_ciphertext: Buffer, pin_ciphertext: Buffer | null, serial_ciphertext: Buffer | null }[]>`
+        select id, key_id, code_ciphertext, pin_ciphertext, serial_ciphertext from order_deliveries
+        where key_id is not null and key_id <> ${keyring.primaryKeyId} order by id limit ${batchSize} for update`
+      for (const r of rows) {
+        const reseal = (c: Buffer | null, field: string): Buffer | null =>
+          c === null ? null : keyring.encrypt(keyring.decrypt({ keyId: r.key_id, ciphertext: c }, aad(r.id, field)), aad(r.id, field)).ciphertext
+        await tx`
+          update order_deliveries set key_id = ${keyring.primaryKeyId}, code_ciphertext = ${reseal(r.code_ciphertext, 'code')},
+            pin_ciphertext = ${reseal(r.pin_ciphertext, 'pin')}, serial_ciphertext = ${reseal(r.serial_ciphertext, 'serial')}
+          where id = ${r.id}`
+      }
+      return rows.length
+    })
+    total += n
+    if (n < batchSize) return total
+  }
+}

@@ -8,6 +8,8 @@ import { migrateDatabase } from '../../src/db/migrate.js'
 import { openCardKey } from '../../src/db/repositories/card-keys.js'
 import { apiSecretAad, createReseller, webhookSecretAad } from '../../src/db/repositories/resellers.js'
 import { createDatabase } from '../../src/db/client.js'
+import { insertSupplierDeliveries, orderDeliveries } from '../../src/orders/deliveries.js'
+import { credentialsAad } from '../../src/suppliers/registry.js'
 import { createTestDatabase, runCli, TEST_KEYS, testEnv } from '../helper.js'
 
 async function setup (t: Test): Promise<{ url: string, sql: postgres.Sql, dir: string }> {
@@ -76,12 +78,21 @@ t.test('keys rotate re-encrypts every row under the new first key; every code st
     name: 'r', tier: 'standard', currency: 'CNY', callbackUrl: null, callbackIncludesCodes: false, authMode: 'bearer_or_signature', ipAllowlist: [], rateLimitPerMinute: 60, creditLimit: 0
   }, { actorId: 'test', actorRole: 'admin', requestId: 'test', ip: 'local' })
 
+  // So do supplier credentials and codes a supplier delivered.
+  const sealed = oldKeyring.encrypt(JSON.stringify({ app_key: 'k', app_secret: 'rotation-test-secret-0123456789a' }), credentialsAad('sup-rot'))
+  await sql`insert into suppliers (id, adapter, base_url, credentials_key_id, credentials_ciphertext, timeout_ms, error_threshold_percentage, reset_timeout_ms, volume_threshold)
+            values ('sup-rot', 'fulu', 'http://127.0.0.1:9', ${sealed.keyId}, ${sealed.ciphertext}, 1000, 50, 1000, 10)`
+  await sql`insert into orders (id, reseller_id, client_order_id, request_hash, sku, quantity, recipient, unit_price, amount, currency, status, completed_at)
+            values ('ord_rot', ${reseller.view.id}, 'rot-1', '\\x00', 'gc-cli', 1, '{}', 100, 100, 'CNY', 'succeeded', now())`
+  await sql`insert into supplier_attempts (id, order_id, supplier_id, supplier_product_id, cost, status, completed_at) values ('att_rot', 'ord_rot', 'sup-rot', 'p', 90, 'succeeded', now())`
+  await sql.begin(async (tx) => await insertSupplierDeliveries(tx, oldKeyring, { orderId: 'ord_rot', attemptId: 'att_rot', codes: [{ code: 'SUPPLIED-CODE-1', pin: 'SUPPLIED-PIN', serial: null, expiresAt: null }] }))
+
   const fresh = generateKeyMaterial('k2')
   const rotated = `${fresh.encryptionKeys},${TEST_KEYS.encryptionKeys}`
   const env = testEnv(url, { ENCRYPTION_KEYS: rotated })
   const res = await runCli(['keys', 'rotate', '--batch-size', '100'], env)
   t.equal(res.code, 0, res.stderr)
-  t.match(res.stdout, /rotated 1234 card keys and 2 reseller secret rows to key k2; none left under other keys/)
+  t.match(res.stdout, /rotated 1234 card keys, 2 reseller secret rows, 1 supplier credentials and 1 supplier-delivered codes to key k2; none left under other keys/)
   const [left] = await sql`select count(*)::int as n from card_keys where key_id <> 'k2'`
   t.equal(left?.n, 0, 'no row under the old key id')
 
@@ -95,6 +106,10 @@ t.test('keys rotate re-encrypts every row under the new first key; every code st
   t.equal(onlyNew.decryptString({ keyId: key!.secret_key_id, ciphertext: key!.secret_ciphertext }, apiSecretAad(reseller.apiKey.keyId)), reseller.apiKey.secret, 'API secret moved to the new key')
   const [hook] = await sql<{ webhook_secret_key_id: string, webhook_secret_ciphertext: Buffer }[]>`select webhook_secret_key_id, webhook_secret_ciphertext from resellers`
   t.equal(onlyNew.decryptString({ keyId: hook!.webhook_secret_key_id, ciphertext: hook!.webhook_secret_ciphertext }, webhookSecretAad(reseller.view.id)), reseller.webhookSecret, 'webhook secret moved too')
+
+  const [supplier] = await sql<{ credentials_key_id: string, credentials_ciphertext: Buffer }[]>`select credentials_key_id, credentials_ciphertext from suppliers`
+  t.match(JSON.parse(onlyNew.decryptString({ keyId: supplier!.credentials_key_id, ciphertext: supplier!.credentials_ciphertext }, credentialsAad('sup-rot'))), { app_key: 'k' }, 'supplier credentials moved')
+  t.match(await orderDeliveries(sql, onlyNew, 'ord_rot'), [{ type: 'card_key', code: 'SUPPLIED-CODE-1', pin: 'SUPPLIED-PIN' }], 'supplier-delivered codes moved')
 
   const again = await runCli(['keys', 'rotate'], env)
   t.match(again.stdout, /rotated 0 card keys/, 'running it again finds nothing to do')
@@ -138,7 +153,7 @@ t.test('keys rotate comes back for rows a live transaction held locked during it
 
   const res = await rotation
   t.equal(res.code, 0, res.stderr)
-  t.match(res.stdout, /rotated 300 card keys and 0 reseller secret rows to key k2; none left under other keys/)
+  t.match(res.stdout, /rotated 300 card keys, 0 reseller secret rows, 0 supplier credentials and 0 supplier-delivered codes to key k2; none left under other keys/)
   const [left] = await sql`select count(*)::int as n from card_keys where key_id <> 'k2'`
   t.equal(left?.n, 0)
 })

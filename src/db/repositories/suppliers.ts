@@ -1,5 +1,7 @@
 import { asc, eq, getTableColumns, gt, inArray, sql } from 'drizzle-orm'
-import { SUPPLIER_CHANGES_CHANNEL } from '../../suppliers/registry.js'
+import type postgres from 'postgres'
+import type { Keyring } from '../../crypto/keyring.js'
+import { credentialsAad, SUPPLIER_CHANGES_CHANNEL } from '../../suppliers/registry.js'
 import type { Db, Tx } from '../client.js'
 import { suppliers, type NewSupplier, type Supplier } from '../schema/index.js'
 import { writeAudit, type AuditActor } from './audit-log.js'
@@ -59,4 +61,22 @@ export async function existingSuppliers (tx: Tx, ids: string[]): Promise<Set<str
   if (ids.length === 0) return new Set()
   const rows = await tx.select({ id: suppliers.id }).from(suppliers).where(inArray(suppliers.id, ids)).for('key share')
   return new Set(rows.map((r) => r.id))
+}
+
+/**
+ * Re-seals supplier credentials still under another key id with the keyring's primary key
+ * (`keys rotate`), in one transaction: there are few. The plaintext is unchanged, so the
+ * running processes need not reload.
+ */
+export async function rotateSupplierCredentials (sql: postgres.Sql, keyring: Keyring): Promise<number> {
+  return await sql.begin(async (tx) => {
+    const rows = await tx<{ id: string, credentials_key_id: string, credentials_ciphertext: Buffer }[]>`
+      select id, credentials_key_id, credentials_ciphertext from suppliers where credentials_key_id <> ${keyring.primaryKeyId} for update`
+    for (const r of rows) {
+      const aad = credentialsAad(r.id)
+      const sealed = keyring.encrypt(keyring.decrypt({ keyId: r.credentials_key_id, ciphertext: r.credentials_ciphertext }, aad), aad)
+      await tx`update suppliers set credentials_key_id = ${sealed.keyId}, credentials_ciphertext = ${sealed.ciphertext} where id = ${r.id}`
+    }
+    return rows.length
+  })
 }
