@@ -3,7 +3,7 @@ import { randomBytesFromPool } from '../crypto/random.js'
 
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz' // Crockford base32, lower case
 
-export const ID_PREFIXES = ['ord', 'rsl', 'evt', 'ak', 'bat', 'ck', 'adt', 'req', 'sup', 'att', 'dlv'] as const
+export const ID_PREFIXES = ['ord', 'rsl', 'evt', 'ak', 'bat', 'ck', 'adt', 'req', 'sup', 'att', 'dlv', 'rsk'] as const
 export type IdPrefix = typeof ID_PREFIXES[number]
 export type Id<P extends IdPrefix> = `${P}_${string}`
 

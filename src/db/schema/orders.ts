@@ -36,13 +36,24 @@ export const orders = pgTable('orders', {
   leaseToken: text('lease_token'),
   leaseUntil: timestamp('lease_until', { withTimezone: true, precision: 6 }),
   /** When the poller or reconciler should next look at this `processing` order. */
-  nextCheckAt: timestamp('next_check_at', { withTimezone: true, precision: 6 })
+  nextCheckAt: timestamp('next_check_at', { withTimezone: true, precision: 6 }),
+  /** The caller's address as the edge saw it (risk rules, after-sales disputes). */
+  clientIp: text('client_ip'),
+  /**
+   * The recipient as risk rules compare it (the account or phone, trimmed and lower-cased),
+   * so that velocity per recipient is one index range.
+   */
+  recipientKey: text('recipient_key'),
+  /** Every risk decision taken on this order: which rule, what it saw, what it did, and reviews. */
+  risk: jsonb('risk').$type<Record<string, unknown>[]>().notNull().default([])
 }, (t) => [
   // Idempotency: one order per reseller and client_order_id, however many retries race.
   uniqueIndex('orders_reseller_client_order_key').on(t.resellerId, t.clientOrderId),
   index('orders_reseller_created_idx').on(t.resellerId, t.id),
   index('orders_next_check_idx').on(t.nextCheckAt).where(sql`status = 'processing'`),
   index('orders_status_idx').on(t.status, t.id).where(sql`status in ('processing', 'pending_review')`),
+  // Velocity rules count a recipient's recent orders.
+  index('orders_recipient_recent_idx').on(t.recipientKey, t.createdAt).where(sql`recipient_key is not null`),
   check('orders_amount_is_quantity_times_price', sql`${t.amount} = ${t.quantity} * ${t.unitPrice}`),
   check('orders_quantity_range', sql`${t.quantity} between 1 and 100`),
   check('orders_final_has_time', sql`(${t.status} in ('succeeded', 'failed')) = (${t.completedAt} is not null)`)

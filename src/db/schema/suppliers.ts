@@ -23,6 +23,12 @@ export const suppliers = pgTable('suppliers', {
   resetTimeoutMs: integer('reset_timeout_ms').notNull(),
   volumeThreshold: integer('volume_threshold').notNull(),
   enabled: boolean('enabled').notNull().default(true),
+  /** Below this prepaid balance at the supplier (minor units) an alert is raised; null: none. */
+  lowBalanceThreshold: amountMinor('low_balance_threshold'),
+  /** Our balance at the supplier as its balance call last said (minor units, its currency). */
+  balance: amountMinor('balance'),
+  balanceCurrency: text('balance_currency'),
+  balanceCheckedAt: timestamp('balance_checked_at', { withTimezone: true, precision: 6 }),
   /** Operator override of the breaker: `open` takes the supplier out, `closed` ignores its breaker. */
   forceState: supplierForceState('force_state'),
   version: integer('version').notNull().default(1),
