@@ -1,68 +1,117 @@
-import { randomBytes } from 'node:crypto'
-import autocannon from 'autocannon'
-import { migrateDatabase } from '../../src/db/migrate.js'
-import { spawnGateway, testEnv } from '../helper.js'
-import { figure, type BenchContext, type Figure } from './harness.js'
+import { createHash } from 'node:crypto'
+import postgres from 'postgres'
+import { debit } from '../../src/balance/buckets.js'
+import { sellCardKeys } from '../../src/pool/sell.js'
+import { newId } from '../../src/domain/ids.js'
+import { figure, rate, type BenchContext, type Figure } from './harness.js'
+import { benchGateway, load, orderRequests, poolSku, priceSkus, reseller, SECONDS, type BenchReseller } from './gateway.js'
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
 const CONNECTIONS = 32
-const BOOTSTRAP = `adm_${randomBytes(24).toString('base64url')}`
+const KEYS = Number(process.env.BENCH_ORDER_KEYS ?? 100_000)
 
-interface Run { rps: number, p50: number, p99: number, non2xx: number }
-
-
-async function load (url: string, options: Partial<autocannon.Options>): Promise<Run> {
-  const result = await autocannon({ url, connections: CONNECTIONS, duration: SECONDS, ...options })
-  // Only successful answers count: a refused order is not throughput.
-  return { rps: result['2xx'] / (result.duration || SECONDS), p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx }
-}
-
-async function api (base: string, method: string, path: string, body: unknown, token = BOOTSTRAP): Promise<Record<string, unknown>> {
-  const res = await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) })
-  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`)
-  return await res.json() as Record<string, unknown>
+/**
+ * The card-pool order transaction without HTTP: the statements `placeOrder` sends for a
+ * pool order (insert the order, sell a key, debit a balance bucket, the ledger row),
+ * through postgres.js with the gateway's pool size. The database's limit for orders.
+ */
+async function directSql (databaseUrl: string, buyer: BenchReseller, sku: string): Promise<number> {
+  const sql = postgres(databaseUrl, { max: 32, onnotice: () => {} })
+  try {
+    const hash = createHash('sha256').update('bench').digest()
+    return await rate(CONNECTIONS, SECONDS, async () => {
+      const id = newId('ord')
+      await sql.begin(async (tx) => {
+        await tx`
+          insert into orders (id, reseller_id, client_order_id, request_hash, sku, quantity, recipient, unit_price, amount, currency, status, completed_at)
+          values (${id}, ${buyer.id}, ${id}, ${hash}, ${sku}, 1, '{}'::jsonb, 1, 1, 'CNY', 'succeeded', now())`
+        await sellCardKeys(tx, { sku, quantity: 1, orderId: id, lowStockThreshold: null })
+        if (!await debit(tx, buyer.id, 1)) throw new Error('bench reseller ran out of money')
+        await tx`insert into ledger_entries (reseller_id, kind, amount, currency, order_id) values (${buyer.id}, 'order_debit', -1, 'CNY', ${id})`
+      })
+    })
+  } finally {
+    await sql.end()
+  }
 }
 
 /**
- * Card-pool orders through POST /v1/orders (bearer, unique client_order_id per request) at 32
- * connections against one gateway process, with GET /healthz on the same process as the
- * framework baseline measured in the same run.
+ * `orders`: card-pool orders through POST /v1/orders (bearer, a fresh client_order_id per
+ * request) at 32 connections, against GET /healthz on the same process (the framework's
+ * limit) and the order's own SQL transaction sent directly (the database's limit); peak RSS
+ * of the gateway meanwhile. `signed`: the same orders HMAC-signed.
  */
 export async function ordersScenario (ctx: BenchContext): Promise<Figure[]> {
-  const url = await ctx.database()
-  await migrateDatabase(url)
-  const teardown: (() => unknown)[] = []
-  const t = { teardown: (fn: () => unknown) => { teardown.push(fn) } }
+  const bench = await benchGateway(ctx)
   try {
-    const gw = await spawnGateway(t, testEnv(url, { LOG_LEVEL: 'info', BOOTSTRAP_ADMIN_TOKEN: BOOTSTRAP, DATABASE_POOL_SIZE: '32' }))
-    const keys = Number(process.env.BENCH_ORDER_KEYS ?? 60_000)
-    ctx.log(`orders: seeding a SKU with ${keys.toLocaleString('en')} keys and a reseller`)
-    await api(gw.url, 'POST', '/admin/v1/skus', { sku: 'bench-order', name: 'Bench', category: 'gift_card', delivery: 'card_key', recipient_type: 'none', face_value: 100, currency: 'CNY' })
-    await api(gw.url, 'PUT', '/admin/v1/tiers/standard/prices', [{ sku: 'bench-order', price: 1 }])
-    for (let done = 0; done < keys; done += 20_000) {
-      const n = Math.min(20_000, keys - done)
-      await api(gw.url, 'POST', '/admin/v1/skus/bench-order/card-keys', { unit_cost: 1, codes: Array.from({ length: n }, () => ({ code: randomBytes(12).toString('base64url') })) })
-    }
-    const reseller = await api(gw.url, 'POST', '/admin/v1/resellers', { name: 'Bench', tier: 'standard', currency: 'CNY', rate_limit_per_minute: 1_000_000 }) as { id: string, api_key: { secret: string } }
-    await api(gw.url, 'POST', `/admin/v1/resellers/${reseller.id}/balance-adjustments`, { amount: 1_000_000_000, reason: 'bench' })
+    ctx.log(`orders: seeding ${KEYS.toLocaleString('en')} keys`)
+    await poolSku(bench.api, 'bench-order', KEYS)
+    await poolSku(bench.api, 'bench-direct', KEYS)
+    await priceSkus(bench.api, ['bench-order', 'bench-direct'])
+    const buyer = await reseller(bench.api, 'bench')
+    const url = `${bench.gw.url}/v1/orders`
 
     ctx.log(`orders: GET /healthz, ${CONNECTIONS} connections, ${SECONDS} s`)
-    const health = await load(`${gw.url}/healthz`, {})
+    const health = await load(bench.gw, `${bench.gw.url}/healthz`, CONNECTIONS, {})
+    ctx.log('orders: the order transaction sent directly')
+    const direct = await directSql(bench.databaseUrl, buyer, 'bench-direct')
     ctx.log(`orders: POST /v1/orders, ${CONNECTIONS} connections, ${SECONDS} s`)
-    let n = 0
-    const prefix = randomBytes(4).toString('hex')
-    const orders = await load(`${gw.url}/v1/orders`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${reseller.api_key.secret}`, 'content-type': 'application/json' },
-      requests: [{ setupRequest: (req) => ({ ...req, body: JSON.stringify({ client_order_id: `B-${prefix}-${n++}`, sku: 'bench-order' }) }) }]
-    })
-    if (orders.non2xx > 0) ctx.log(`orders: ${orders.non2xx} non-2xx answers (stock ran out? raise BENCH_ORDER_KEYS)`)
+    const orders = await load(bench.gw, url, CONNECTIONS, orderRequests(() => ({ sku: 'bench-order', buyer })))
+    ctx.log(`orders: signed POST /v1/orders, ${CONNECTIONS} connections, ${SECONDS} s`)
+    const signed = await load(bench.gw, url, CONNECTIONS, orderRequests(() => ({ sku: 'bench-order', buyer }), true))
+    for (const [name, run] of [['orders', orders], ['signed', signed]] as const) {
+      if (run.non2xx > 0) ctx.log(`${name}: ${run.non2xx} non-2xx answers (stock ran out? raise BENCH_ORDER_KEYS)`)
+    }
     return [
+      figure('orders', 'card-pool orders (POST /v1/orders)', orders.rps, 'req/s', 'order transaction sent directly (SQL)', direct),
       figure('orders', 'card-pool orders (POST /v1/orders)', orders.rps, 'req/s', 'GET /healthz, same process', health.rps),
-      figure('orders', 'orders p50 latency', orders.p50, 'ms', 'healthz p50', health.p50),
-      figure('orders', 'orders p99 latency', orders.p99, 'ms', 'healthz p99', health.p99)
+      figure('orders', 'orders p99 latency', orders.p99, 'ms', 'orders p50 latency', orders.p50),
+      figure('orders', 'peak RSS of the gateway during orders', orders.peakRssMb, 'MB', 'target', 200),
+      figure('signed', 'signed orders (HMAC)', signed.rps, 'req/s', 'bearer orders', orders.rps)
     ]
   } finally {
-    for (const fn of teardown.reverse()) await fn()
+    await bench.close()
+  }
+}
+
+/** `contention`: 64 connections all buying one SKU against 64 connections spread over 64 SKUs. */
+export async function contentionScenario (ctx: BenchContext): Promise<Figure[]> {
+  const bench = await benchGateway(ctx)
+  try {
+    const skus = Array.from({ length: 64 }, (_, i) => `bench-c${i}`)
+    ctx.log('contention: seeding one hot SKU and 64 SKUs')
+    await poolSku(bench.api, 'bench-hot', KEYS)
+    for (const sku of skus) await poolSku(bench.api, sku, Math.ceil(KEYS / 64) + 500)
+    await priceSkus(bench.api, ['bench-hot', ...skus])
+    const buyer = await reseller(bench.api, 'bench')
+    const url = `${bench.gw.url}/v1/orders`
+    let i = 0
+    ctx.log('contention: 64 connections over 64 SKUs')
+    const spread = await load(bench.gw, url, 64, orderRequests(() => ({ sku: skus[i++ % 64] as string, buyer })))
+    ctx.log('contention: 64 connections on one SKU')
+    const hot = await load(bench.gw, url, 64, orderRequests(() => ({ sku: 'bench-hot', buyer })))
+    return [figure('contention', '64 connections, one SKU', hot.rps, 'req/s', '64 connections, 64 SKUs', spread.rps)]
+  } finally {
+    await bench.close()
+  }
+}
+
+/** `hot-reseller`: 64 connections of one reseller against 64 connections spread over 64 resellers. */
+export async function hotResellerScenario (ctx: BenchContext): Promise<Figure[]> {
+  const bench = await benchGateway(ctx)
+  try {
+    ctx.log('hot-reseller: seeding a SKU and 64 resellers')
+    await poolSku(bench.api, 'bench-r', KEYS * 2)
+    await priceSkus(bench.api, ['bench-r'])
+    const buyers: BenchReseller[] = []
+    for (let r = 0; r < 64; r++) buyers.push(await reseller(bench.api, `bench-${r}`))
+    const url = `${bench.gw.url}/v1/orders`
+    let i = 0
+    ctx.log('hot-reseller: 64 connections over 64 resellers')
+    const spread = await load(bench.gw, url, 64, orderRequests(() => ({ sku: 'bench-r', buyer: buyers[i++ % 64] as BenchReseller })))
+    ctx.log('hot-reseller: 64 connections of one reseller')
+    const hot = await load(bench.gw, url, 64, orderRequests(() => ({ sku: 'bench-r', buyer: buyers[0] as BenchReseller })))
+    return [figure('hot-reseller', '64 connections, one reseller', hot.rps, 'req/s', '64 connections, 64 resellers', spread.rps)]
+  } finally {
+    await bench.close()
   }
 }
