@@ -45,8 +45,10 @@ export function readError (body: unknown): { errorCode: string | null, message: 
  * Airtime (PROCESSING, SUCCESSFUL, FAILED, REFUNDED) and gift-card (the same plus PENDING)
  * transaction statuses, §1.5. Anything else parses to UNKNOWN instead of failing.
  */
-export const ReloadlyStatus = z.enum(['PENDING', 'PROCESSING', 'SUCCESSFUL', 'FAILED', 'REFUNDED', 'UNKNOWN']).catch('UNKNOWN')
-export type ReloadlyStatusValue = z.infer<typeof ReloadlyStatus>
+const STATUSES = ['PENDING', 'PROCESSING', 'SUCCESSFUL', 'FAILED', 'REFUNDED'] as const
+export type ReloadlyStatusValue = typeof STATUSES[number] | 'UNKNOWN'
+// A missing status fails the parse (that body is not a transaction); an unheard-of one does not.
+export const ReloadlyStatus = z.string().transform((s): ReloadlyStatusValue => (STATUSES as readonly string[]).includes(s) ? s as ReloadlyStatusValue : 'UNKNOWN')
 
 /** Reloadly's ids are JSON integers; kept as strings like every supplier order id. */
 export const TransactionId = z.union([z.number().int().transform(String), z.string().regex(/^\d+$/)])
