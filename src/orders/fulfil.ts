@@ -1,6 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type postgres from 'postgres'
-import { credit } from '../balance/buckets.js'
 import type { Keyring } from '../crypto/keyring.js'
 import type { Fulfilment } from '../domain/catalog.js'
 import { newId } from '../domain/ids.js'
@@ -13,7 +12,7 @@ import { reportLowStock, sellCardKeys, type LowStock } from '../pool/sell.js'
 import type { Outcome, SupplierExecutor } from '../suppliers/executor.js'
 import type { SupplierRegistry } from '../suppliers/registry.js'
 import { insertSupplierDeliveries } from './deliveries.js'
-import { getOrder, ORDER_COLUMNS, toOrder, writeOutcomeEvent, type OrderRecord } from './orders.js'
+import { getOrder, ORDER_COLUMNS, refund, toOrder, writeOutcomeEvent, type OrderRecord } from './orders.js'
 
 interface Log {
   info: (obj: object, msg: string) => void
@@ -47,6 +46,17 @@ interface Driving {
 interface AttemptRow { id: string, supplier_id: string, status: string }
 
 const OPEN = OPEN_ATTEMPT_STATUSES as string[]
+
+/** Waits for `work` (when there is any) or `ms`, whichever comes first; never throws. */
+async function settledWithin (work: Promise<unknown> | undefined, ms: number): Promise<void> {
+  const timer = new AbortController()
+  const pause = sleep(ms, undefined, { signal: timer.signal }).catch(() => {})
+  try {
+    await (work ? Promise.race([work.catch(() => {}), pause]) : pause)
+  } finally {
+    timer.abort()
+  }
+}
 
 /** What the reseller is told; the supplier's own words stay on the attempt row (they name the supplier). */
 function failureOf (r: SupplierResult): Failure {
@@ -90,15 +100,18 @@ export class FulfilmentEngine {
   /** Waits up to `ms` for the order to end (ORDER_SYNC_WAIT_MS); returns it as it then is. */
   async waitForFinal (orderId: string, ms: number): Promise<OrderRecord> {
     const deadline = Date.now() + ms
+    // Driven here: its end is our promise, no need to look before it settles.
+    const driving = this.running.get(orderId)
+    if (driving) await settledWithin(driving, ms)
     for (;;) {
       const order = await getOrder(this.o.sql, orderId)
       if (!order) throw new Error(`order ${orderId} vanished`)
       const left = deadline - Date.now()
       if (isFinal(order.status) || left <= 0) return order
-      const driving = this.running.get(orderId)
-      // While we drive it, its end is our promise; after that (pending at the supplier), a
-      // callback or the poller may end it in any process, so look again shortly.
-      await Promise.race([driving ?? sleep(Math.min(left, 100)), sleep(left)])
+      // Pending at the supplier: a callback or the poller may end it in any process, so
+      // look again shortly (or when our own drive of it, a resumption, settles).
+      const resumed = this.running.get(orderId)
+      await settledWithin(resumed, resumed ? left : Math.min(left, 100))
     }
   }
 
@@ -351,10 +364,7 @@ export class FulfilmentEngine {
             completed_at = now(), updated_at = now()
           where id = ${attempt.attemptId}`
       }
-      if (order.amount > 0) {
-        await credit(tx, order.resellerId, order.amount)
-        await tx`insert into ledger_entries (reseller_id, kind, amount, currency, order_id) values (${order.resellerId}, 'order_refund', ${order.amount}, ${order.currency}, ${order.id})`
-      }
+      await refund(tx, order)
       await writeOutcomeEvent(tx, order, [], this.o.firstCallbackDelayMs)
     })
     this.o.log.info({ order: d.order.id, failure: failure.code }, 'order failed and refunded')
