@@ -14,6 +14,14 @@ const http: HttpCall = async (r) => {
 }
 const ctx = (ms = 2000) => ({ signal: AbortSignal.timeout(ms) })
 let n = 0
+/** Asks until the answer has `status` (no fixed sleeps: the suite may run under load). */
+const eventually = async (ask: () => Promise<{ status: string }>, status: string): Promise<{ status: string }> => {
+  for (const end = Date.now() + 5000; ;) {
+    const answer = await ask()
+    if (answer.status === status || Date.now() > end) return answer
+    await new Promise((resolve) => setTimeout(resolve, 25))
+  }
+}
 const topup = (extra: Partial<PurchaseRequest> = {}): PurchaseRequest =>
   ({ reference: `att_t${++n}`, supplierProductId: '341', supplierParams: { amount: 10 }, quantity: 1, recipient: { phone: `+23480312345${String(n % 100).padStart(2, '0')}` }, ...extra })
 const cards = (extra: Partial<PurchaseRequest> = {}): PurchaseRequest =>
@@ -76,15 +84,15 @@ t.test('airtime: async acceptance, then the list and the live status settle it; 
   })
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve))
   t.teardown(() => receiver.close())
-  const { sim, airtime } = await setup(t, { completeAfterMs: 150, callbackRetryMs: 20, callbackUrl: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/` })
+  const { sim, airtime } = await setup(t, { completeAfterMs: 1000, callbackRetryMs: 20, callbackUrl: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/` })
   const order = topup()
   t.match(await airtime.purchase(order, ctx()), { status: 'pending', supplierOrderId: /^\d+$/ })
   t.match(await airtime.getOrder(order.reference, ctx()), { status: 'pending' }, 'PROCESSING (list, then the wrapped live status)')
   sim.knobs.statusShape = 'flat'
   t.match(await airtime.getOrder(order.reference, ctx()), { status: 'pending' }, 'the flat live status too')
-  await new Promise((resolve) => setTimeout(resolve, 300))
-  t.match(await airtime.getOrder(order.reference, ctx()), { status: 'succeeded', codes: [] })
+  t.match(await eventually(async () => await airtime.getOrder(order.reference, ctx()), 'succeeded'), { status: 'succeeded', codes: [] })
   t.match(await airtime.getOrder('att_nobody', ctx()), { status: 'not_found' })
+  await eventually(async () => ({ status: String(sim.callbacks.length) }), '2')
   t.same(sim.callbacks.map((c) => c.status), [500, 200], 'a webhook answered 500 is sent again')
   const last = received.at(-1)!
   t.match(airtime.parseCallback!({ headers: last.headers, contentType: 'application/json', rawBody: last.body }), { verified: true, reference: order.reference })
@@ -139,12 +147,11 @@ t.test('airtime: faults are thrown for the executor, so the outcome is unknown',
 })
 
 t.test('gift cards: codes only after SUCCESSFUL, in either cards shape', async (t) => {
-  const { sim, giftcards } = await setup(t, { completeAfterMs: 200 })
+  const { sim, giftcards } = await setup(t, { completeAfterMs: 1000 })
   const two = cards({ quantity: 2 })
   t.match(await giftcards.purchase(two, ctx()), { status: 'pending', supplierOrderId: /^\d+$/ }, 'PENDING')
   t.match(await giftcards.getOrder(two.reference, ctx()), { status: 'pending' })
-  await new Promise((resolve) => setTimeout(resolve, 250))
-  const done = await giftcards.getOrder(two.reference, ctx())
+  const done = await eventually(async () => await giftcards.getOrder(two.reference, ctx()), 'succeeded')
   t.match(done, { status: 'succeeded', codes: [{ code: /^61202\d{11}$/, pin: /^\d{4}$/ }, { code: /^61202/ }] })
   sim.knobs.completeAfterMs = 0
   sim.knobs.cardsAsObject = true
@@ -187,7 +194,7 @@ t.test('gift cards: the webhook carries the transaction at data.transaction', as
   const order = cards()
   await giftcards.purchase(order, ctx())
   const adapter: SupplierAdapter = giftcards
-  await new Promise<void>((resolve) => { const check = () => sim.callbacks.length > 0 ? resolve() : setTimeout(check, 10); check() })
+  await eventually(async () => ({ status: String(sim.callbacks.length) }), '1')
   t.match(JSON.parse(body), { type: 'giftcard_transaction.status', data: { transaction: { customIdentifier: order.reference, status: 'SUCCESSFUL' } } })
   t.match(adapter.parseCallback!({ headers, contentType: 'application/json', rawBody: body }), { verified: true, reference: order.reference })
   t.match(adapter.parseCallback!({ headers, contentType: 'application/json', rawBody: body.replace('SUCCESSFUL', 'FAILED') }), { verified: false })
