@@ -53,6 +53,8 @@ const EnvSchema = z.object({
   WEBHOOK_RETRY_SCHEDULE: durationList.default(['0s', '5s', '5m', '30m', '2h', '5h', '10h', '10h'].map(parseDuration)),
   SUPPLIER_POLL_INTERVAL_MS: int(10, 3_600_000).default(5000),
   RECONCILE_AFTER_MS: int(10, 86_400_000).default(60_000),
+  ORDER_SLA_MS: int(1000, 30 * 86_400_000).default(86_400_000),
+  RECONCILE_REPORT_INTERVAL_MS: int(1000, 86_400_000).default(900_000),
   REQUEST_TIMEOUT_MS: int(1000, 600_000).default(30_000),
   KEEP_ALIVE_TIMEOUT_MS: int(1000, 600_000).default(72_000),
   SHUTDOWN_TIMEOUT_MS: int(1000, 600_000).default(25_000),
@@ -95,6 +97,10 @@ export interface Config {
   webhookRetryScheduleMs: number[]
   supplierPollIntervalMs: number
   reconcileAfterMs: number
+  /** A `processing` or `pending_review` order older than this is a reconciliation finding. */
+  orderSlaMs: number
+  /** How often each WORKERS process runs the reconciliation checks and refreshes their metrics. */
+  reconcileReportIntervalMs: number
   requestTimeoutMs: number
   keepAliveTimeoutMs: number
   shutdownTimeoutMs: number
@@ -170,6 +176,8 @@ export function loadConfig (rawEnv: Record<string, string | undefined> = process
     webhookRetryScheduleMs: e.WEBHOOK_RETRY_SCHEDULE,
     supplierPollIntervalMs: e.SUPPLIER_POLL_INTERVAL_MS,
     reconcileAfterMs: e.RECONCILE_AFTER_MS,
+    orderSlaMs: e.ORDER_SLA_MS,
+    reconcileReportIntervalMs: e.RECONCILE_REPORT_INTERVAL_MS,
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
     keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
