@@ -254,17 +254,6 @@ export async function listLedger (db: Db, resellerId: string, limit: number, bef
     .orderBy(desc(ledgerEntries.id)).limit(limit)
 }
 
-/** Resellers whose balance differs from the sum of their ledger (should be none). */
-export async function ledgerMismatches (db: Db): Promise<{ resellerId: string, balance: number, ledgerSum: number }[]> {
-  const rows = await db.execute<{ reseller_id: string, balance: string, ledger_sum: string }>(sql`
-    select b.reseller_id, b.balance, coalesce(l.total, 0) as ledger_sum
-    from (select reseller_id, sum(balance) as balance from reseller_balance_buckets group by reseller_id) b
-    left join (select reseller_id, sum(amount) as total from ledger_entries group by reseller_id) l on l.reseller_id = b.reseller_id
-    where b.balance <> coalesce(l.total, 0)
-    order by b.reseller_id`)
-  return rows.map((r) => ({ resellerId: r.reseller_id, balance: Number(r.balance), ledgerSum: Number(r.ledger_sum) }))
-}
-
 /** Replaces the reseller's price overrides (PUT semantics, like tier prices). */
 export async function replaceResellerPrices (db: Db, resellerId: string, prices: { sku: string, price: number }[], actor: AuditActor): Promise<void> {
   await db.transaction(async (tx) => {

@@ -30,8 +30,12 @@ import getReseller from './admin/resellers/get-reseller.js'
 import listResellers from './admin/resellers/list-resellers.js'
 import resellerMoney from './admin/resellers/money.js'
 import patchReseller from './admin/resellers/patch-reseller.js'
+import resellerStatement from './admin/resellers/statement.js'
+import reconciliation from './admin/reports/reconciliation.js'
+import settlement from './admin/reports/settlement.js'
 import getBalance from './v1/balance/get-balance.js'
 import listLedger from './v1/balance/list-ledger.js'
+import getStatement from './v1/balance/get-statement.js'
 import createOrder from './v1/orders/create-order.js'
 import getOrder from './v1/orders/get-order.js'
 import listOrders from './v1/orders/list-orders.js'
@@ -49,6 +53,7 @@ export async function registerRoutes (app: FastifyInstance): Promise<void> {
   await app.register(listOrders)
   await app.register(getBalance)
   await app.register(listLedger)
+  await app.register(getStatement)
   await app.register(webhookEvents)
 
   await app.register(createSku)
@@ -79,8 +84,12 @@ export async function registerRoutes (app: FastifyInstance): Promise<void> {
   await app.register(patchReseller)
   await app.register(apiKeys)
   await app.register(resellerMoney)
+  await app.register(resellerStatement)
   await app.register(adminOrders)
   await app.register(adminWebhooks)
+
+  await app.register(settlement)
+  await app.register(reconciliation)
 
   await app.register(auditLog)
 

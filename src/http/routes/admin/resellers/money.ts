@@ -1,11 +1,12 @@
 import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { adjustBalance, getResellerPrices, ledgerMismatches, replaceResellerPrices, resellerExists } from '../../../../db/repositories/resellers.js'
+import { adjustBalance, getResellerPrices, replaceResellerPrices, resellerExists } from '../../../../db/repositories/resellers.js'
 import { GatewayError } from '../../../../errors/gateway-error.js'
 import { auditActor } from '../../../plugins/admin-auth.js'
 import { BalanceAdjustmentBody, LedgerEntrySchema, ResellerIdParam, ResellerPricesBody, ResellerPricesSchema } from '../../../schemas/resellers.js'
 import { existingSkus } from '../../../../db/repositories/skus.js'
+import { balanceMismatches } from '../../../../reports/reconcile.js'
 import { presentLedgerEntry } from './present.js'
 
 export default async function moneyRoutes (app: FastifyInstance): Promise<void> {
@@ -80,6 +81,7 @@ export default async function moneyRoutes (app: FastifyInstance): Promise<void> 
       operationId: 'admin.reconciliation.balances',
       tags: ['admin'],
       summary: 'Check that every balance equals the sum of its ledger',
+      description: 'The first check of `GET /admin/v1/reconciliation`, on its own and listing every mismatch.',
       security: [{ operatorToken: [] }],
       response: {
         200: z.object({
@@ -89,7 +91,7 @@ export default async function moneyRoutes (app: FastifyInstance): Promise<void> 
       }
     }
   }, async () => {
-    const mismatches = await ledgerMismatches(db)
+    const mismatches = await balanceMismatches(app.deps.database.sql)
     return { ok: mismatches.length === 0, mismatches: mismatches.map((m) => ({ reseller_id: m.resellerId, balance: m.balance, ledger_sum: m.ledgerSum })) }
   })
 }
