@@ -9,6 +9,7 @@ import { migrateDatabase } from './db/migrate.js'
 import { bootstrapAdminToken } from './db/repositories/admin-tokens.js'
 import { deleteExpiredNonces } from './db/repositories/resellers.js'
 import { createMetrics } from './observability/metrics.js'
+import { startReconcileJob } from './reports/reconcile-job.js'
 import { startFuluSimulator } from '../adapters/fulu/simulator.js'
 import { SANDBOX_FULU, sandboxBanner, seedSandbox } from './sandbox/seed.js'
 import { startDispatcher } from './webhooks/dispatcher.js'
@@ -80,6 +81,8 @@ export async function startGateway (config: Config, logger: Logger): Promise<Run
     const workers = config.workers
       ? [
           startPeriodic('nonce-cleanup', config.nonceCleanupIntervalMs, async () => await deleteExpiredNonces(db.sql), logger),
+          // Reads only: every WORKERS process runs it and exports the same reconciliation gauges.
+          startReconcileJob({ sql: db.sql, registry: app.deps.metrics.registry, intervalMs: config.reconcileReportIntervalMs, slaMs: config.orderSlaMs, log: logger }),
           // The supplier poller and the reconciler in one: it claims processing orders whose
           // next check is due and whose lease has run out, and re-drives them.
           startPeriodic('fulfilment', Math.min(config.supplierPollIntervalMs, 1000), async () => await app.fulfilment.runDue(), logger),
