@@ -27,7 +27,8 @@ function cliActor (): AuditActor {
   return { actorId: `cli:${userInfo().username}`, actorRole: 'admin', requestId: `cli-${process.pid}`, ip: 'local' }
 }
 
-async function withPool<T> (config: Config, logger: Logger, fn: (deps: { sql: ReturnType<typeof createDatabase>['sql'], keyring: Awaited<ReturnType<typeof loadKeyring>> }) => Promise<T>): Promise<T> {
+/** The database (and keyring) of `serve`'s environment for one command: migrated, closed afterwards. */
+export async function withPool<T> (config: Config, logger: Logger, fn: (deps: { sql: ReturnType<typeof createDatabase>['sql'], keyring: Awaited<ReturnType<typeof loadKeyring>> }) => Promise<T>): Promise<T> {
   const handle = await openDatabaseUrl(config, logger, { reuseRunning: true })
   try {
     const keyring = await loadKeyring(config, logger)

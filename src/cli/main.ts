@@ -13,6 +13,7 @@ import { GatewayError, loggableCause } from '../errors/gateway-error.js'
 import { createLogger } from '../observability/logger.js'
 import { openDatabaseUrl, startGateway } from '../server.js'
 import { importKeys, rotateKeys, UsageError } from './keys.js'
+import { exportOrdersCommand, reconcileCommand, statementsCommand } from './reports.js'
 import { generateOpenApi, OPENAPI_FILE } from './openapi.js'
 
 const USAGE = `usage: entitlement-gateway <command> [options]
@@ -24,6 +25,12 @@ commands:
   keys import --sku S --file F --unit-cost N [--expires-at T] [--source S] [--report FILE]
                                          import card keys from a CSV file (code,pin,serial) as one batch
   keys rotate [--batch-size N]           re-encrypt card keys under the first key of ENCRYPTION_KEYS
+  reconcile [--days N] [--json]          print the reconciliation findings and N UTC days of supplier spend (default 1);
+                                         exit code 2 when there are findings
+  statements --from T --to T [--reseller ID] --out DIR
+                                         write one CSV statement per reseller (DIR/<reseller_id>.csv) for [from, to)
+  orders export --from T --to T --out FILE
+                                         write the orders placed in [from, to) as CSV (no recipients, no codes)
   openapi [--out FILE]                   write the OpenAPI document (default ${OPENAPI_FILE})
 `
 
@@ -94,6 +101,9 @@ async function main (argv: string[]): Promise<void> {
   const quietLogger = () => createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel)
   if (command === 'keys' && rest[0] === 'import') return await importKeys(config, quietLogger(), rest.slice(1))
   if (command === 'keys' && rest[0] === 'rotate') return await rotateKeys(config, quietLogger(), rest.slice(1))
+  if (command === 'reconcile') return await reconcileCommand(config, quietLogger(), rest)
+  if (command === 'statements') return await statementsCommand(config, quietLogger(), rest)
+  if (command === 'orders' && rest[0] === 'export') return await exportOrdersCommand(config, quietLogger(), rest.slice(1))
   throw new UsageError(`unknown command: ${argv.join(' ')}`)
 }
 
