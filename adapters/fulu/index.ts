@@ -1,6 +1,7 @@
 import type { AdapterFactory, CallbackRequest, CallbackResult, CallContext, HttpCall, PurchaseRequest, SupplierAdapter, SupplierResult } from '../../src/domain/supplier.js'
+import { yuanToFen } from '../shared/yuan.js'
 import { FuluConfigSchema, type FuluConfig } from './config.js'
-import { fromFuluOrder, fromFuluRefusal, fromFuluYuan, isDuplicateReference, toCardAdd, toDirectAdd } from './map.js'
+import { fromFuluOrder, fromFuluRefusal, isDuplicateReference, toCardAdd, toDirectAdd } from './map.js'
 import { FuluCallback, FuluEnvelope, FuluOrder, FuluUserInfo, fuluSign, fuluSignMatches, fuluTimestamp, type FuluRequest } from './wire.js'
 
 const ACCEPTED = { status: 200, contentType: 'text/plain', body: 'success' }
@@ -47,7 +48,7 @@ export function createFuluAdapter (config: FuluConfig, gatewayUrl: string, http:
     async balance (ctx: CallContext) {
       const answer = await call('fulu.user.info.get', {}, ctx)
       if (answer.code !== 0) throw new Error(`Fulu balance query refused: ${answer.code}`)
-      return { amount: fromFuluYuan(FuluUserInfo.parse(answer.result).balance), currency: 'CNY' }
+      return { amount: yuanToFen(FuluUserInfo.parse(answer.result).balance), currency: 'CNY' }
     },
     parseCallback (request: CallbackRequest): CallbackResult {
       // Reasons are logged: they name what is wrong, never the body or the secret.
