@@ -1,8 +1,5 @@
 import { createCipheriv } from 'node:crypto'
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { setTimeout as sleep } from 'node:timers/promises'
-import { request } from 'undici'
+import { serveSimulator, simulatorBackground, type CallbackAnswer } from '../shared/simulator.js'
 import { fuluSign, fuluTimestamp } from './wire.js'
 
 /** Behaviour knobs, changeable while the simulator runs. */
@@ -37,10 +34,8 @@ export interface FuluKnobs {
 }
 
 /** One POST of a callback: the receiver's status (null: no HTTP answer) and body. */
-export interface FuluCallbackDelivery {
+export interface FuluCallbackDelivery extends CallbackAnswer {
   reference: string
-  status: number | null
-  body: string
 }
 
 interface SimOrder {
@@ -69,9 +64,7 @@ export async function startFuluSimulator (options: { appKey: string, appSecret: 
   const submits: string[] = []
   const queries: string[] = []
   const callbacks: FuluCallbackDelivery[] = []
-  // Aborted by close(): cancels completion timers, retry pauses and callbacks in flight.
-  const closing = new AbortController()
-  const running = new Set<Promise<void>>()
+  const background = simulatorBackground()
   let seq = 22113000000000000000n
   const encrypt = (text: string): string => {
     const cipher = createCipheriv('aes-256-ecb', Buffer.from(options.appSecret, 'utf8'), null)
@@ -103,84 +96,45 @@ export async function startFuluSimulator (options: { appKey: string, appSecret: 
     }
     return JSON.stringify({ ...unsigned, sign: fuluSign(unsigned, options.appSecret) })
   }
-  const post = async (url: string, body: string): Promise<{ status: number | null, body: string }> => {
-    try {
-      const res = await request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.any([closing.signal, AbortSignal.timeout(5000)]) })
-      return { status: res.statusCode, body: await res.body.text() }
-    } catch (err) {
-      if (closing.signal.aborted) throw err
-      return { status: null, body: '' }
-    }
-  }
   // Fixes the order's final state when it is due, then delivers the callback if one is set then.
   const complete = async (o: SimOrder): Promise<void> => {
-    await sleep(Math.max(0, o.created + knobs.completeAfterMs - Date.now()), undefined, { signal: closing.signal })
+    await background.until(o.created + knobs.completeAfterMs)
     o.final ??= knobs.finalState
     const url = knobs.callbackUrl
     if (url === null) return
-    const body = callbackBody(o, o.final)
-    for (let attempt = 1; attempt <= knobs.callbackAttempts; attempt++) {
-      if (attempt > 1) await sleep(knobs.callbackRetryMs, undefined, { signal: closing.signal })
-      const answer = await post(url, body)
-      callbacks.push({ reference: o.customer_order_no, ...answer })
-      if (answer.body === 'success') return
-    }
-  }
-  const track = (work: Promise<void>): void => {
-    const settled = work.catch(() => {}).finally(() => running.delete(settled))
-    running.add(settled)
+    await background.deliver({
+      url, contentType: 'application/json', body: callbackBody(o, o.final), attempts: knobs.callbackAttempts, pauseMs: knobs.callbackRetryMs,
+      accepted: (answer) => answer.body === 'success', record: (answer) => callbacks.push({ reference: o.customer_order_no, ...answer })
+    })
   }
 
-  const server: Server = createServer((req, res) => {
-    let raw = ''
-    req.on('data', (d: Buffer) => { raw += d.toString() })
-    req.on('end', () => {
-      if (knobs.reset) { req.socket.destroy(); return }
-      if (knobs.hang) return
-      setTimeout(() => {
-        if (knobs.httpStatus !== null) { res.statusCode = knobs.httpStatus; res.end('bad gateway'); return }
-        if (knobs.malformed) { res.end('<html>oops'); return }
-        let body: Record<string, string>
-        try { body = JSON.parse(raw) as Record<string, string> } catch { res.end(envelope(1001, '参数错误')); return }
-        const { sign, ...unsigned } = body
-        if (body.app_key !== options.appKey || fuluSign(unsigned, options.appSecret) !== sign) { res.end(envelope(1005, '签名错误')); return }
-        const biz = JSON.parse(body.biz_content ?? '{}') as Record<string, unknown>
-        const ref = String(biz.customer_order_no ?? '')
-        if (body.method === 'fulu.order.direct.add' || body.method === 'fulu.order.card.add') {
-          submits.push(ref)
-          if (knobs.refuseCode !== 0) { res.end(envelope(knobs.refuseCode, '商品暂不可购买')); return }
-          if (knobs.badAccounts.includes(String(biz.charge_account ?? ''))) { res.end(envelope(2003, '充值账号格式不正确')); return }
-          if (orders.has(ref)) { res.end(envelope(2001, '外部订单号重复')); return }
-          seq += 1n
-          const order: SimOrder = { order_id: seq.toString(), customer_order_no: ref, product_id: Number(biz.product_id), buy_num: Number(biz.buy_num ?? 1), kind: body.method === 'fulu.order.card.add' ? 'card' : 'direct', created: Date.now(), final: null }
-          orders.set(ref, order)
-          track(complete(order))
-          if (knobs.acceptThenHang) return
-          res.end(envelope(0, '接口调用成功', view(order)))
-        } else if (body.method === 'fulu.order.info.get') {
-          queries.push(ref)
-          const order = orders.get(ref)
-          res.end(order ? envelope(0, '接口调用成功', view(order)) : envelope(2002, '订单不存在'))
-        } else if (body.method === 'fulu.user.info.get') {
-          res.end(envelope(0, '接口调用成功', { name: 'simulator', balance: knobs.balance, is_open: 1 }))
-        } else {
-          res.end(envelope(1002, '方法不存在'))
-        }
-      }, knobs.latencyMs)
-    })
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/getway`,
-    knobs,
-    submits,
-    queries,
-    callbacks,
-    close: async () => {
-      closing.abort()
-      await Promise.allSettled(running)
-      server.closeAllConnections()
-      await new Promise<void>((resolve) => server.close(() => resolve()))
+  const server = await serveSimulator(knobs, background, (_req, raw, res) => {
+    let body: Record<string, string>
+    try { body = JSON.parse(raw) as Record<string, string> } catch { res.end(envelope(1001, '参数错误')); return }
+    const { sign, ...unsigned } = body
+    if (body.app_key !== options.appKey || fuluSign(unsigned, options.appSecret) !== sign) { res.end(envelope(1005, '签名错误')); return }
+    const biz = JSON.parse(body.biz_content ?? '{}') as Record<string, unknown>
+    const ref = String(biz.customer_order_no ?? '')
+    if (body.method === 'fulu.order.direct.add' || body.method === 'fulu.order.card.add') {
+      submits.push(ref)
+      if (knobs.refuseCode !== 0) { res.end(envelope(knobs.refuseCode, '商品暂不可购买')); return }
+      if (knobs.badAccounts.includes(String(biz.charge_account ?? ''))) { res.end(envelope(2003, '充值账号格式不正确')); return }
+      if (orders.has(ref)) { res.end(envelope(2001, '外部订单号重复')); return }
+      seq += 1n
+      const order: SimOrder = { order_id: seq.toString(), customer_order_no: ref, product_id: Number(biz.product_id), buy_num: Number(biz.buy_num ?? 1), kind: body.method === 'fulu.order.card.add' ? 'card' : 'direct', created: Date.now(), final: null }
+      orders.set(ref, order)
+      background.run(complete(order))
+      if (knobs.acceptThenHang) return
+      res.end(envelope(0, '接口调用成功', view(order)))
+    } else if (body.method === 'fulu.order.info.get') {
+      queries.push(ref)
+      const order = orders.get(ref)
+      res.end(order ? envelope(0, '接口调用成功', view(order)) : envelope(2002, '订单不存在'))
+    } else if (body.method === 'fulu.user.info.get') {
+      res.end(envelope(0, '接口调用成功', { name: 'simulator', balance: knobs.balance, is_open: 1 }))
+    } else {
+      res.end(envelope(1002, '方法不存在'))
     }
-  }
+  })
+  return { url: `${server.origin}/api/getway`, knobs, submits, queries, callbacks, close: server.close }
 }
