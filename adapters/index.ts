@@ -1,9 +1,11 @@
 import type { AdapterFactory } from '../src/domain/supplier.js'
 import { fuluFactory } from './fulu/index.js'
+import { kashangwlFactory } from './kashangwl/index.js'
 
 /** Every adapter the gateway can run, by the name supplier instances give in `adapter`. */
 export const ADAPTERS: Readonly<Record<string, AdapterFactory<any>>> = {
-  fulu: fuluFactory
+  fulu: fuluFactory,
+  kashangwl: kashangwlFactory
 }
 
 export const ADAPTER_NAMES = Object.keys(ADAPTERS)
