@@ -17,7 +17,7 @@ export interface ContractKnobs {
   /** Orders stay pending this long before their final state. */
   completeAfterMs: number
   finalState: 'success' | 'failed'
-  /** Where the simulator sends its callbacks; null sends none. */
+  /** Where the simulator sends its callbacks; null sends none (but see `silenceCallbacks`). */
   callbackUrl: string | null
 }
 
@@ -49,6 +49,11 @@ export interface ContractTarget<S extends ContractSimulator> {
   refuse: (sim: S, on: boolean) => void
   /** A callback for `reference` whose signature is wrong. */
   forgedCallback: (sim: S, reference: string) => { headers: Record<string, string>, body: string }
+  /**
+   * Stops the simulator's callbacks where a null `callbackUrl` cannot: protocols whose orders
+   * carry their own callback URL (kashangwl's notify_url) still call back there.
+   */
+  silenceCallbacks?: (sim: S) => void
   /** Expires every token the simulator issued (OAuth suppliers only). */
   expireTokens?: (sim: S) => void
   /** Tokens the simulator issued so far (OAuth suppliers only). */
@@ -228,9 +233,11 @@ export async function runAdapterContract<S extends ContractSimulator> (t: Test, 
     const { sim, sku } = await setup(t)
     sim.knobs.completeAfterMs = 800
     sim.knobs.callbackUrl = null
+    target.silenceCallbacks?.(sim)
     const order = await buy(sku)
     t.equal(order.status, 'processing')
     expectDelivery(t, await settle(order.id))
+    t.equal(sim.callbacks.length, 0, 'no callback was sent')
   })
 
   t.test('a failed completion fails the order and refunds it', async (t) => {
@@ -238,6 +245,7 @@ export async function runAdapterContract<S extends ContractSimulator> (t: Test, 
     sim.knobs.completeAfterMs = 300
     sim.knobs.finalState = 'failed'
     sim.knobs.callbackUrl = null
+    target.silenceCallbacks?.(sim)
     const order = await buy(sku)
     const done = order.status === 'processing' ? await settle(order.id) : order
     t.equal(done.status, 'failed')
