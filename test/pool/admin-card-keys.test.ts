@@ -178,7 +178,7 @@ t.test('no code or PIN in logs, metrics, or a pg_dump of the database', async (t
 
   const secrets = [...CODES.slice(0, 4), ...PINS]
   const logs = ta.logs.text()
-  t.match(logs, /incoming request/)
+  t.match(logs, /request completed/)
   for (const s of secrets) t.notOk(logs.includes(s) || metrics.body.includes(s), `no ${s.slice(0, 9)}… in logs or metrics`)
 
   const dump = await dumpDatabase(t, ta.databaseUrl)
