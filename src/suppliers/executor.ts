@@ -18,6 +18,21 @@ export interface SupplierSettings extends BreakerSettings {
 
 export type Outcome = SupplierResult & { latencyMs: number }
 
+/** Our prepaid balance at the supplier, or why it could not be read (an error code, no message). */
+export type BalanceOutcome =
+  | { ok: true, amount: number, currency: string, latencyMs: number }
+  | { ok: false, error: string, latencyMs: number }
+
+export type BreakerState = keyof typeof BREAKER_STATE_VALUE
+
+/**
+ * Told of every breaker transition of this instance in this process (the alerts module
+ * listens); also told `closed` when a breaker that is not closed is shut down.
+ */
+export type BreakerObserver = (supplier: string, state: BreakerState) => void
+
+type Operation = 'purchase' | 'query' | 'balance'
+
 interface Log {
   info: (obj: object, msg: string) => void
   warn: (obj: object, msg: string) => void
@@ -52,7 +67,8 @@ export class SupplierExecutor {
     public settings: SupplierSettings,
     public adapter: SupplierAdapter,
     private readonly metrics: SupplierMetrics,
-    private readonly log: Log
+    private readonly log: Log,
+    private readonly observer?: BreakerObserver
   ) {
     this.breaker = new CircuitBreaker(async (fn: () => Promise<SupplierResult>) => await fn(), {
       name: settings.id,
@@ -62,11 +78,12 @@ export class SupplierExecutor {
       resetTimeout: settings.resetTimeoutMs,
       volumeThreshold: settings.volumeThreshold
     })
-    const transition = (to: keyof typeof BREAKER_STATE_VALUE) => () => {
+    const transition = (to: BreakerState) => () => {
       metrics.breakerState.set({ supplier: settings.id }, BREAKER_STATE_VALUE[to])
       metrics.breakerTransitions.inc({ supplier: settings.id, to })
       const level = to === 'open' ? 'warn' : 'info'
       log[level]({ supplier: settings.id, breaker: to }, `supplier breaker ${to.replace('_', '-')}`)
+      observer?.(settings.id, to)
     }
     this.breaker.on('open', transition('open'))
     this.breaker.on('halfOpen', transition('half_open'))
@@ -107,6 +124,28 @@ export class SupplierExecutor {
     return await this.timed('query', reference, async () => await this.withDeadline(async (ctx) => await this.adapter.getOrder(reference, ctx)))
   }
 
+  /**
+   * Our balance at the supplier (capability `balance`), under the same deadline, timing and
+   * logging as every call; not gated by the breaker (it orders nothing).
+   */
+  async balance (): Promise<BalanceOutcome> {
+    const started = performance.now()
+    const read = async (): Promise<{ ok: true, amount: number, currency: string } | { ok: false, error: string }> => {
+      const call = this.adapter.balance?.bind(this.adapter)
+      if (!call) return { ok: false, error: 'UNSUPPORTED' }
+      try {
+        const { amount, currency } = await this.withDeadline(call)
+        return Number.isSafeInteger(amount) && /^[A-Z]{3}$/.test(currency) ? { ok: true, amount, currency } : { ok: false, error: 'INVALID_BALANCE' }
+      } catch (err) {
+        return { ok: false, error: errorCode(err) }
+      }
+    }
+    const result = await read()
+    const latencyMs = Math.round(performance.now() - started)
+    this.observe('balance', null, result.ok ? 'succeeded' : 'failed', latencyMs, result.ok ? undefined : result.error)
+    return { ...result, latencyMs }
+  }
+
   private async withDeadline<R> (fn: (ctx: CallContext) => Promise<R>): Promise<R> {
     const controller = new AbortController()
     const timer = setTimeout(() => controller.abort(new DeadlineExceeded(`no answer within ${this.settings.timeoutMs} ms`)), this.settings.timeoutMs)
@@ -117,7 +156,7 @@ export class SupplierExecutor {
     }
   }
 
-  private async timed (operation: 'purchase' | 'query', reference: string, fn: () => Promise<SupplierResult>): Promise<Outcome> {
+  private async timed (operation: Operation, reference: string, fn: () => Promise<SupplierResult>): Promise<Outcome> {
     const started = performance.now()
     let result: SupplierResult
     let error: string | undefined
@@ -129,14 +168,18 @@ export class SupplierExecutor {
     }
     const latencyMs = Math.round(performance.now() - started)
     const outcome = result.status === 'failed' ? (result.retryable ? 'failed_retryable' : 'failed') : result.status
-    this.metrics.callDuration.observe({ supplier: this.settings.id, operation, outcome }, latencyMs / 1000)
-    const fields = { supplier: this.settings.id, operation, reference, outcome, latency_ms: latencyMs, ...(error ? { error } : {}) }
-    if (error) this.log.warn(fields, 'supplier call did not complete')
-    else this.log.debug(fields, 'supplier call')
+    this.observe(operation, reference, outcome, latencyMs, error)
     return { ...result, latencyMs }
   }
 
-  private classify (err: unknown, code: string, operation: 'purchase' | 'query'): SupplierResult {
+  private observe (operation: Operation, reference: string | null, outcome: string, latencyMs: number, error: string | undefined): void {
+    this.metrics.callDuration.observe({ supplier: this.settings.id, operation, outcome }, latencyMs / 1000)
+    const fields = { supplier: this.settings.id, operation, ...(reference ? { reference } : {}), outcome, latency_ms: latencyMs, ...(error ? { error } : {}) }
+    if (error) this.log.warn(fields, 'supplier call did not complete')
+    else this.log.debug(fields, 'supplier call')
+  }
+
+  private classify (err: unknown, code: string, operation: Operation): SupplierResult {
     if (CircuitBreaker.isOurError(err as Error)) {
       return { status: 'failed', retryable: true, code: 'supplier_unavailable', message: 'supplier circuit breaker is open' }
     }
@@ -146,7 +189,10 @@ export class SupplierExecutor {
     return { status: 'unknown', reason: code }
   }
 
+  /** Stops the breaker; one that was not closed reports `closed`: it no longer keeps anything out. */
   shutdown (): void {
+    const state = this.breakerState()
     this.breaker.shutdown()
+    if (state !== 'closed') this.observer?.(this.settings.id, 'closed')
   }
 }

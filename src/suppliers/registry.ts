@@ -3,7 +3,7 @@ import { ADAPTERS } from '../../adapters/index.js'
 import type { Keyring } from '../crypto/keyring.js'
 import type { SupplierHealth } from '../domain/routing/choose-routes.js'
 import type { HttpCall } from '../domain/supplier.js'
-import { SupplierExecutor, type SupplierSettings } from './executor.js'
+import { SupplierExecutor, type BreakerObserver, type SupplierSettings } from './executor.js'
 import type { SupplierMetrics } from './metrics.js'
 
 export const SUPPLIER_CHANGES_CHANNEL = 'supplier_changes'
@@ -24,6 +24,8 @@ export interface RegistryOptions {
   metrics: SupplierMetrics
   log: Log
   publicBaseUrl: string
+  /** Told of breaker transitions (the alerts module raises `breaker_open`). */
+  breakerObserver?: BreakerObserver
 }
 
 interface Row {
@@ -65,6 +67,11 @@ export class SupplierRegistry {
 
   get (id: string): SupplierExecutor | undefined {
     return this.executors.get(id)?.executor
+  }
+
+  /** Every instance this process runs. */
+  loaded (): SupplierExecutor[] {
+    return [...this.executors.values()].map((e) => e.executor)
   }
 
   /** The longest call deadline of any supplier: leases must outlast it. */
@@ -138,7 +145,7 @@ export class SupplierRegistry {
       return
     }
     previous?.shutdown()
-    this.executors.set(row.id, { version: row.version, executor: new SupplierExecutor(settings, adapter, this.options.metrics, this.options.log) })
+    this.executors.set(row.id, { version: row.version, executor: new SupplierExecutor(settings, adapter, this.options.metrics, this.options.log, this.options.breakerObserver) })
     if (previous === undefined) this.options.log.debug({ supplier: row.id, adapter: row.adapter }, 'supplier instance loaded')
   }
 
