@@ -5,6 +5,7 @@ import type { Keyring } from '../crypto/keyring.js'
 import { webhookSecretAad } from '../db/repositories/resellers.js'
 import { orderDeliveries } from '../orders/deliveries.js'
 import { deliveryFields } from '../orders/present.js'
+import type { DeliveryObserver, DeliveryOutcome, WebhookMetrics } from './metrics.js'
 import { checkCallbackUrl, safeLookup } from './ssrf.js'
 import { signatureHeader } from './sign.js'
 
@@ -18,6 +19,10 @@ export interface DispatcherOptions {
   allowPrivate: boolean
   /** Events one process sends at once. */
   concurrency?: number
+  /** `webhook_deliveries_total{outcome}`. */
+  metrics?: WebhookMetrics
+  /** Told of every outcome after it is recorded (callback-failure alerts). */
+  observe?: DeliveryObserver
 }
 
 interface ClaimedEvent {
@@ -116,12 +121,23 @@ export function startDispatcher (options: DispatcherOptions): { stop: () => Prom
     })
   }
 
+  /** Counts the outcome and tells the observer; an observer's failure never fails delivery. */
+  const report = async (event: ClaimedEvent, outcome: DeliveryOutcome, attempts: number, statusCode: number | null): Promise<void> => {
+    options.metrics?.deliveries.inc({ outcome })
+    try {
+      await options.observe?.({ eventId: event.id, resellerId: event.reseller_id, outcome, attempts, statusCode })
+    } catch (err) {
+      log.warn({ err, event: event.id }, 'callback outcome could not be reported')
+    }
+  }
+
   const deliver = async (event: ClaimedEvent, leaseEnds: number): Promise<void> => {
     try {
       checkCallbackUrl(event.url, options.allowPrivate)
     } catch (err) {
       // The URL breaks the current policy: no attempt can ever succeed; say so and stop.
       await record(event, { status: 'failed', attempts: event.attempts, delayMs: 0, statusCode: null, lastError: `callback URL not allowed: ${(err as Error).message}` }, null)
+      await report(event, 'url_refused', event.attempts, null)
       return
     }
     let prepared: { body: string, secrets: string[] }
@@ -130,12 +146,14 @@ export function startDispatcher (options: DispatcherOptions): { stop: () => Prom
     } catch (err) {
       log.warn({ err, event: event.id }, 'callback could not be prepared; retrying later without counting an attempt')
       await record(event, { status: 'pending', attempts: event.attempts, delayMs: 30_000, statusCode: null, lastError: null }, null)
+      await report(event, 'deferred', event.attempts, null)
       return
     }
     // Never send unless the whole attempt fits inside our lease: past it another process may
     // claim the event, and two sends at once are what the lease exists to prevent.
     if (Date.now() + timeoutMs + 1000 > leaseEnds) {
       await record(event, { status: 'pending', attempts: event.attempts, delayMs: 0, statusCode: null, lastError: null }, null)
+      await report(event, 'deferred', event.attempts, null)
       return
     }
     const started = Date.now()
@@ -176,6 +194,7 @@ export function startDispatcher (options: DispatcherOptions): { stop: () => Prom
     const lastError = error ?? (ok ? null : `HTTP ${statusCode}`)
     await record(event, { status, attempts, delayMs, statusCode, lastError }, { latency: Date.now() - started, error })
     if (status === 'failed') log.warn({ event: event.id, attempts, last_error: lastError }, 'callback gave up')
+    await report(event, status === 'delivered' ? 'delivered' : status === 'failed' ? 'gave_up' : 'failed_attempt', attempts, statusCode)
   }
 
   // A rolling pool: each free slot is refilled on the next pass, so one slow endpoint
