@@ -23,6 +23,17 @@ function encode (bytes: Uint8Array): string {
   return out
 }
 
+/** 16 bytes: the 48-bit millisecond time big-endian, then zeros. */
+function timeBytes (ms: number): Uint8Array {
+  const bytes = new Uint8Array(16)
+  let t = ms
+  for (let i = 5; i >= 0; i--) {
+    bytes[i] = t % 256
+    t = Math.floor(t / 256)
+  }
+  return bytes
+}
+
 let lastTime = -1
 const lastRandom = new Uint8Array(10)
 
@@ -39,12 +50,7 @@ export function newId<P extends IdPrefix> (prefix: P, now = Date.now()): Id<P> {
   } else {
     for (let i = 9; i >= 0 && ++lastRandom[i]! === 256; i--) lastRandom[i] = 0
   }
-  const bytes = new Uint8Array(16)
-  let t = lastTime
-  for (let i = 5; i >= 0; i--) {
-    bytes[i] = t % 256
-    t = Math.floor(t / 256)
-  }
+  const bytes = timeBytes(lastTime)
   bytes.set(lastRandom, 6)
   return `${prefix}_${encode(bytes)}` as Id<P>
 }
@@ -52,4 +58,12 @@ export function newId<P extends IdPrefix> (prefix: P, now = Date.now()): Id<P> {
 /** Random secret material: `prefix_` + 32 bytes in base64url (256 bits). */
 export function newSecret (prefix: string): string {
   return `${prefix}_${randomBytes(32).toString('base64url')}`
+}
+
+/**
+ * The smallest id of this prefix made at or after `ms`: since ids sort by creation time,
+ * `id >= idFloor(prefix, t)` selects rows made since `t` through the primary key alone.
+ */
+export function idFloor<P extends IdPrefix> (prefix: P, ms: number): Id<P> {
+  return `${prefix}_${encode(timeBytes(Math.max(0, Math.floor(ms))))}` as Id<P>
 }
