@@ -22,6 +22,7 @@ import { createSupplierHttp } from './suppliers/http.js'
 import { createSupplierMetrics } from './suppliers/metrics.js'
 import { SupplierRegistry } from './suppliers/registry.js'
 import { registerPoolMetrics } from './pool/metrics.js'
+import { createOps, type Ops } from './ops/index.js'
 
 export interface AppDeps {
   config: Config
@@ -39,6 +40,8 @@ declare module 'fastify' {
     /** Supplier instances this process runs, with their breakers. */
     suppliers: SupplierRegistry
     fulfilment: FulfilmentEngine
+    /** Alerts and operational metrics; its periodic checks are started where WORKERS is on. */
+    ops: Ops
     /** Set when shutdown begins: readiness fails and new requests get 503 while in-flight ones finish. */
     draining: boolean
   }
@@ -75,9 +78,14 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
 
   app.decorate('deps', deps)
   const supplierHttp = createSupplierHttp()
+  const ops = createOps({
+    sql: deps.database.sql, registry: deps.metrics.registry, log: deps.logger, suppliers: { loaded: () => suppliers.loaded() },
+    supplierBalanceIntervalMs: config.supplierBalanceIntervalMs, callbackAlertAttempts: config.callbackAlertAttempts,
+    ordersMetricsWindowMs: config.ordersMetricsWindowMs
+  })
   const suppliers = new SupplierRegistry({
     sql: deps.database.sql, keyring: deps.keyring, http: supplierHttp.http, metrics: createSupplierMetrics(deps.metrics.registry),
-    log: deps.logger, publicBaseUrl: config.publicBaseUrl
+    log: deps.logger, publicBaseUrl: config.publicBaseUrl, breakerObserver: ops.breakerObserver
   })
   if (deps.describeOnly !== true) await suppliers.start()
   const fulfilment = new FulfilmentEngine({
@@ -86,10 +94,12 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   })
   app.decorate('suppliers', suppliers)
   app.decorate('fulfilment', fulfilment)
+  app.decorate('ops', ops)
   // After in-flight requests: orders they accepted may still be at a supplier.
   app.addHook('onClose', async () => {
     await fulfilment.drain()
     await suppliers.close()
+    await ops.drain()
     await supplierHttp.close()
   })
   app.decorate('draining', false)

@@ -63,6 +63,10 @@ const EnvSchema = z.object({
   NONCE_CLEANUP_INTERVAL_MS: int(100, 3_600_000).default(60_000),
   WEBHOOK_POLL_INTERVAL_MS: int(10, 60_000).default(500),
   WEBHOOK_TIMEOUT_MS: int(100, 120_000).default(10_000),
+  SUPPLIER_BALANCE_INTERVAL_MS: int(10, 86_400_000).default(300_000),
+  LOW_STOCK_CHECK_INTERVAL_MS: int(10, 3_600_000).default(60_000),
+  CALLBACK_ALERT_ATTEMPTS: int(1, 100).default(3),
+  ORDERS_METRICS_WINDOW_MS: int(1000, 86_400_000).default(900_000),
   TRUST_PROXY: z.string().transform((v, ctx) => {
     const parsed = parseTrustProxy(v)
     if (parsed === undefined) {
@@ -113,6 +117,14 @@ export interface Config {
   webhookPollIntervalMs: number
   /** Total deadline of one callback attempt (connect, send, answer). */
   webhookTimeoutMs: number
+  /** How often each supplier's balance is polled (once per interval across all processes). */
+  supplierBalanceIntervalMs: number
+  /** How often SKUs with a low-stock threshold are checked for the `low_stock` alert. */
+  lowStockCheckIntervalMs: number
+  /** Failed attempts in a row of one callback that raise `callback_failures` for its reseller. */
+  callbackAlertAttempts: number
+  /** The `orders_recent` gauge counts orders created within this window. */
+  ordersMetricsWindowMs: number
   /** Which proxies' X-Forwarded-For to believe (client IPs in the audit log depend on it). */
   trustProxy: boolean | number | string[]
 }
@@ -186,6 +198,10 @@ export function loadConfig (rawEnv: Record<string, string | undefined> = process
     nonceCleanupIntervalMs: e.NONCE_CLEANUP_INTERVAL_MS,
     webhookPollIntervalMs: e.WEBHOOK_POLL_INTERVAL_MS,
     webhookTimeoutMs: e.WEBHOOK_TIMEOUT_MS,
+    supplierBalanceIntervalMs: e.SUPPLIER_BALANCE_INTERVAL_MS,
+    lowStockCheckIntervalMs: e.LOW_STOCK_CHECK_INTERVAL_MS,
+    callbackAlertAttempts: e.CALLBACK_ALERT_ATTEMPTS,
+    ordersMetricsWindowMs: e.ORDERS_METRICS_WINDOW_MS,
     trustProxy: e.TRUST_PROXY ?? false
   }
 }

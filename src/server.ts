@@ -88,8 +88,13 @@ export async function startGateway (config: Config, logger: Logger): Promise<Run
           startPeriodic('fulfilment', Math.min(config.supplierPollIntervalMs, 1000), async () => await app.fulfilment.runDue(), logger),
           startDispatcher({
             sql: db.sql, keyring, log: logger, scheduleMs: config.webhookRetryScheduleMs, timeoutMs: config.webhookTimeoutMs,
-            pollIntervalMs: config.webhookPollIntervalMs, allowPrivate: config.callbackAllowPrivate
-          })
+            pollIntervalMs: config.webhookPollIntervalMs, allowPrivate: config.callbackAllowPrivate,
+            metrics: app.ops.webhookMetrics, observe: app.ops.observeDelivery
+          }),
+          // Ticks a few times per interval; the claim keeps it to one call per supplier per interval.
+          startPeriodic('supplier-balance', Math.min(Math.max(Math.floor(config.supplierBalanceIntervalMs / 4), 10), 60_000),
+            async () => await app.ops.checkSupplierBalances(), logger),
+          startPeriodic('low-stock', config.lowStockCheckIntervalMs, async () => await app.ops.checkLowStock(), logger)
         ]
       : []
     let stopping: Promise<void> | undefined
