@@ -13,7 +13,7 @@ export type SupplierView = Omit<Supplier, 'credentialsKeyId' | 'credentialsCiphe
 
 export type SupplierPatch = Partial<Pick<NewSupplier,
   'baseUrl' | 'credentialsKeyId' | 'credentialsCiphertext' | 'timeoutMs' | 'errorThresholdPercentage' |
-  'resetTimeoutMs' | 'volumeThreshold' | 'enabled' | 'forceState'>>
+  'resetTimeoutMs' | 'volumeThreshold' | 'enabled' | 'forceState' | 'lowBalanceThreshold'>>
 
 /** Committed with the change, so every process's registry reloads (see SupplierRegistry). */
 async function announce (tx: Tx, id: string): Promise<void> {

@@ -36,7 +36,9 @@ const SupplierFields = z.object({
   timeout_ms: z.number().int().min(100).max(120_000).describe('Total deadline of one supplier call, connection to last byte'),
   enabled: z.boolean().describe('A disabled instance gets no new orders'),
   force_state: z.enum(FORCE_STATES).nullable()
-    .describe('Operator override of the breaker: `open` takes the instance out of routing, `closed` ignores its breaker; null: the breaker decides')
+    .describe('Operator override of the breaker: `open` takes the instance out of routing, `closed` ignores its breaker; null: the breaker decides'),
+  low_balance_threshold: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).nullable()
+    .describe('Minor units of the supplier\'s currency: a polled balance below it raises the `supplier_low_balance` alert; null: no alert')
 })
 
 export const CreateSupplierBody = SupplierFields.extend({
@@ -49,7 +51,8 @@ export const CreateSupplierBody = SupplierFields.extend({
     volume_threshold: BreakerFields.shape.volume_threshold.default(10)
   }).prefault({}),
   enabled: SupplierFields.shape.enabled.default(true),
-  force_state: SupplierFields.shape.force_state.default(null)
+  force_state: SupplierFields.shape.force_state.default(null),
+  low_balance_threshold: SupplierFields.shape.low_balance_threshold.default(null)
 }).meta({ id: 'CreateSupplier' })
 
 export const PatchSupplierBody = SupplierFields.extend({
@@ -74,6 +77,12 @@ export const SupplierSchema = z.object({
   force_state: z.enum(FORCE_STATES).nullable(),
   loaded: z.boolean()
     .describe('Whether this process runs the instance; false when it could not (e.g. credentials its keyring cannot open), see the logs'),
+  low_balance_threshold: z.number().int().nullable(),
+  balance: z.object({
+    amount: z.number().int().describe('Minor units'),
+    currency: z.string(),
+    checked_at: Timestamp.describe('When the supplier said so')
+  }).nullable().describe('Our prepaid balance at the supplier as last polled (adapters with a balance call); null until read'),
   version: z.number().int().describe('Bumped by every change'),
   created_at: Timestamp,
   updated_at: Timestamp

@@ -42,6 +42,8 @@ t.test('create with defaults: 201, loaded at once, never a credential in the ans
     enabled: true,
     force_state: null,
     loaded: true,
+    low_balance_threshold: null,
+    balance: null,
     version: 1,
     created_at: res.json().created_at,
     updated_at: res.json().updated_at

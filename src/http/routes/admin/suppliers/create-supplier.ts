@@ -27,7 +27,7 @@ export default async function createSupplierRoute (app: FastifyInstance): Promis
     const row = await createSupplier(app.deps.database.db, {
       id, adapter: b.adapter, baseUrl: b.base_url, credentialsKeyId: sealed.keyId, credentialsCiphertext: sealed.ciphertext,
       timeoutMs: b.timeout_ms, errorThresholdPercentage: b.breaker.error_threshold_percentage, resetTimeoutMs: b.breaker.reset_timeout_ms,
-      volumeThreshold: b.breaker.volume_threshold, enabled: b.enabled, forceState: b.force_state
+      volumeThreshold: b.breaker.volume_threshold, enabled: b.enabled, forceState: b.force_state, lowBalanceThreshold: b.low_balance_threshold
     }, auditActor(request))
     if (!row) throw new GatewayError('already_exists', { detail: `supplier ${id} already exists` })
     // The NOTIFY reaches this process too, but only eventually: reads right after this one must see it.

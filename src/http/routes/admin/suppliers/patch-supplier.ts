@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { getSupplier, updateSupplier } from '../../../../db/repositories/suppliers.js'
 import { GatewayError } from '../../../../errors/gateway-error.js'
+import { judgeBalance } from '../../../../ops/balances.js'
 import { credentialsAad } from '../../../../suppliers/registry.js'
 import { auditActor } from '../../../plugins/admin-auth.js'
 import { PatchSupplierBody, SupplierIdParam, SupplierSchema, parseCredentials } from '../../../schemas/suppliers.js'
@@ -38,13 +39,19 @@ export default async function patchSupplierRoute (app: FastifyInstance): Promise
       resetTimeoutMs: b.breaker?.reset_timeout_ms,
       volumeThreshold: b.breaker?.volume_threshold,
       enabled: b.enabled,
-      forceState: b.force_state
+      forceState: b.force_state,
+      lowBalanceThreshold: b.low_balance_threshold
     }, auditActor(request), {
       changed,
       ...(b.enabled !== undefined ? { enabled: b.enabled } : {}),
-      ...(b.force_state !== undefined ? { force_state: b.force_state } : {})
+      ...(b.force_state !== undefined ? { force_state: b.force_state } : {}),
+      ...(b.low_balance_threshold !== undefined ? { low_balance_threshold: b.low_balance_threshold } : {})
     })
     if (!row) throw new GatewayError('not_found', { detail: `no supplier ${id}` })
+    // A new threshold is judged against the balance already known; the next poll confirms it.
+    if (b.low_balance_threshold !== undefined && row.balance !== null && row.balanceCurrency !== null) {
+      await judgeBalance(app.ops.alerts, id, { amount: row.balance, currency: row.balanceCurrency, threshold: row.lowBalanceThreshold })
+    }
     await app.suppliers.reload()
     return presentSupplier(row, app.suppliers)
   })

@@ -20,6 +20,10 @@ export function presentSupplier (row: SupplierView, registry: Pick<SupplierRegis
     enabled: row.enabled,
     force_state: row.forceState,
     loaded: executor !== undefined,
+    low_balance_threshold: row.lowBalanceThreshold,
+    balance: row.balance !== null && row.balanceCurrency !== null && row.balanceCheckedAt !== null
+      ? { amount: row.balance, currency: row.balanceCurrency, checked_at: row.balanceCheckedAt.toISOString() }
+      : null,
     version: row.version,
     created_at: row.createdAt.toISOString(),
     updated_at: row.updatedAt.toISOString()
