@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify'
+import listAlerts from './admin/alerts/list-alerts.js'
 import auditLog from './admin/audit-log/list-audit-log.js'
 import getStock from './admin/card-keys/get-stock.js'
 import importCardKeys from './admin/card-keys/import-card-keys.js'
@@ -92,6 +93,7 @@ export async function registerRoutes (app: FastifyInstance): Promise<void> {
   await app.register(reconciliation)
 
   await app.register(auditLog)
+  await app.register(listAlerts)
 
   await app.register(supplierCallback)
 }
