@@ -12,12 +12,16 @@ export function parseCidr (text: string): { address: string, prefix: number, fam
   return { address, prefix, family: version === 4 ? 'ipv4' : 'ipv6' }
 }
 
-/**
- * Node's own BlockList does the matching, including IPv4-mapped IPv6 callers
- * (`::ffff:10.1.2.3` matches `10.0.0.0/8`).
- */
+/** An allowlist: an empty one admits every address. */
 export function allowlistMatcher (cidrs: readonly string[]): (ip: string) => boolean {
-  if (cidrs.length === 0) return () => true
+  return cidrs.length === 0 ? () => true : cidrMatcher(cidrs)
+}
+
+/**
+ * Whether an address is in any of these CIDRs (none: never). Node's own BlockList does the
+ * matching, including IPv4-mapped IPv6 callers (`::ffff:10.1.2.3` matches `10.0.0.0/8`).
+ */
+export function cidrMatcher (cidrs: readonly string[]): (ip: string) => boolean {
   const list = new BlockList()
   for (const cidr of cidrs) {
     const parsed = parseCidr(cidr)

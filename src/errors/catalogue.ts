@@ -19,6 +19,7 @@ export const catalogue = {
   insufficient_balance: { status: 402, title: 'Insufficient balance' },
   forbidden: { status: 403, title: 'Not allowed' },
   ip_not_allowed: { status: 403, title: 'Caller IP address not allowed' },
+  risk_refused: { status: 403, title: 'Order refused by a risk rule' },
   not_found: { status: 404, title: 'Not found' },
   method_not_allowed: { status: 405, title: 'Method not allowed' },
   already_exists: { status: 409, title: 'Resource already exists' },
@@ -30,6 +31,7 @@ export const catalogue = {
   unsupported_media_type: { status: 415, title: 'Unsupported content type' },
   recipient_invalid: { status: 422, title: 'Recipient does not fit the SKU' },
   rate_limited: { status: 429, title: 'Too many requests', retryable: true },
+  quota_exceeded: { status: 429, title: 'Daily order quota used up', retryable: true },
   internal_error: { status: 500, title: 'Internal error', retryable: true },
   unavailable: { status: 503, title: 'Service unavailable', retryable: true }
 } as const satisfies Record<string, ErrorSpec>

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto'
 import type postgres from 'postgres'
-import { debit } from '../balance/buckets.js'
+import { credit, debit } from '../balance/buckets.js'
 import type { Keyring } from '../crypto/keyring.js'
 import { openCardKey, type AllocatedCardKey, type SealedCardKey } from '../db/repositories/card-keys.js'
 import { newId } from '../domain/ids.js'
@@ -9,10 +9,12 @@ import { canonicalJson } from '../domain/orders/canonical.js'
 import { chooseRoutes, type Step, type SupplierHealth } from '../domain/routing/choose-routes.js'
 import { recipientProblems } from '../domain/orders/recipient.js'
 import { InsufficientStockError } from '../domain/pool/errors.js'
+import { recipientKey, refusalOf, secondsToNextUtcDay, type RiskRule, type RuleDecision } from '../domain/risk/rules.js'
 import { GatewayError } from '../errors/gateway-error.js'
 import { reportLowStock, sellCardKeys, type LowStock } from '../pool/sell.js'
 import { deliveryFields, orderFields } from './present.js'
 import { pricedSku, type Buyer } from './catalog.js'
+import { applicableRules, screenOrder } from './risk.js'
 
 export interface OrderRequest {
   client_order_id: string
@@ -88,7 +90,7 @@ function replay (found: { order: OrderRecord, hash: Buffer }, hash: Buffer): Pla
 
 export interface PlaceOrderDeps {
   sql: postgres.Sql
-  log: { warn: (obj: object, msg: string) => void }
+  log: { warn: (obj: object, msg: string) => void, info: (obj: object, msg: string) => void }
   /** When the first callback attempt is due after the outcome (WEBHOOK_RETRY_SCHEDULE[0]). */
   firstCallbackDelayMs: number
   /** Live state of the supplier instances, for routing. */
@@ -106,21 +108,29 @@ export interface PlacedOrder {
   fulfil?: { steps: Step[], leaseToken: string }
 }
 
+/** Where the order came from, beside what it asks for (not part of the idempotent request). */
+export interface OrderOrigin {
+  /** The caller's address as the edge saw it: stored on the order, and checked by IP rules. */
+  clientIp: string | null
+}
+
 /**
  * Accepts an order. Card-pool first: the order row, the keys, the debit and its ledger entry
  * commit together or not at all, so a refused order (no stock, no money) leaves nothing
  * behind and charges nothing. Supplier routes: the order is accepted `processing` with the
- * debit, and the caller drives the returned plan. The same client_order_id with the same
- * request returns the first order; concurrent duplicates wait on the unique index and then
- * find it.
+ * debit, and the caller drives the returned plan. Risk rules screen the order in either
+ * accepting transaction, before the debit (see screenOrder): a refusal rolls it back, a hold
+ * accepts it `pending_review`, charged and left for an operator. The same client_order_id
+ * with the same request returns the first order; concurrent duplicates wait on the unique
+ * index and then find it.
  */
-export async function placeOrder (deps: PlaceOrderDeps, buyer: Buyer, request: OrderRequest): Promise<PlacedOrder> {
+export async function placeOrder (deps: PlaceOrderDeps, buyer: Buyer, request: OrderRequest, origin: OrderOrigin): Promise<PlacedOrder> {
   const { sql } = deps
   const hash = requestHash(request)
   const prior = await existing(sql, buyer.id, request.client_order_id)
   if (prior) return replay(prior, hash)
 
-  const sku = await pricedSku(sql, buyer, request.sku)
+  const [sku, rules] = await Promise.all([pricedSku(sql, buyer, request.sku), applicableRules(sql, request.sku, buyer.id)])
   if (!sku) throw new GatewayError('not_found', { detail: `no product ${request.sku}` })
   if (request.quantity > sku.maxQuantity) {
     throw new GatewayError('invalid_request', { detail: `at most ${sku.maxQuantity} per order`, errors: [{ path: 'body.quantity', message: `at most ${sku.maxQuantity} for this product` }] })
@@ -134,7 +144,10 @@ export async function placeOrder (deps: PlaceOrderDeps, buyer: Buyer, request: O
   if (steps.length === 0) {
     throw new GatewayError('sku_unavailable', { detail: `${sku.sku} has no route that can fulfil it now` })
   }
-  const accept: Accept = { deps, buyer, request, sku, hash, id: newId('ord'), amount: sku.price * request.quantity }
+  const accept: Accept = {
+    deps, buyer, request, sku, hash, id: newId('ord'), amount: sku.price * request.quantity, rules,
+    clientIp: origin.clientIp, recipientKey: recipientKey(request.recipient)
+  }
   if (steps[0]?.kind === 'card_pool') {
     try {
       return await acceptFromPool(accept)
@@ -155,6 +168,70 @@ interface Accept {
   hash: Buffer
   id: string
   amount: number
+  rules: RiskRule[]
+  clientIp: string | null
+  recipientKey: string | null
+}
+
+/** A concurrent request with the same client_order_id committed first: roll back, answer with its order. */
+class Raced extends Error {}
+
+/**
+ * The accepting transaction: risk rules first, then `accept` (the path's own inserts,
+ * sale and debit) unless a rule refuses (rolled back, 403/429) or holds the order.
+ */
+async function accepting (a: Accept, accept: (tx: postgres.TransactionSql, decisions: RuleDecision[]) => Promise<PlacedOrder>): Promise<PlacedOrder> {
+  const { deps, buyer, request } = a
+  try {
+    return await deps.sql.begin(async (tx) => {
+      if (a.rules.length === 0) return await accept(tx, [])
+      const screening = await screenOrder(tx, a.rules, { resellerId: buyer.id, amount: a.amount, recipientKey: a.recipientKey, clientIp: a.clientIp })
+      if (screening.refusedBy) {
+        // A duplicate of this request may have committed while we waited for a rule's lock;
+        // then it is the answer, not a refusal.
+        if (await existing(tx, buyer.id, request.client_order_id)) throw new Raced()
+        const d = screening.refusedBy
+        deps.log.info({ reseller: buyer.id, sku: a.sku.sku, rule: d.rule_id, kind: d.kind, measured: d.measured }, 'order refused by a risk rule')
+        const refusal = refusalOf(d)
+        throw new GatewayError(refusal.code, {
+          detail: refusal.detail,
+          ...(refusal.code === 'quota_exceeded' ? { headers: { 'retry-after': String(secondsToNextUtcDay(new Date())) } } : {})
+        })
+      }
+      if (!screening.hold) return await accept(tx, screening.decisions)
+      // Held: charged now (the reseller's money is committed to it), fulfilled only once approved.
+      const order = await insertOrder(tx, a, screening.decisions, { status: 'pending_review' })
+      await charge(tx, a)
+      const hits = screening.decisions.filter((d) => d.hit)
+      deps.log.info({ order: order.id, reseller: buyer.id, rules: hits.map((d) => d.rule_id), kinds: hits.map((d) => d.kind) }, 'order held for review')
+      return { order, created: true, keys: [] }
+    })
+  } catch (err) {
+    if (!(err instanceof Raced)) throw err
+    return replayRaced(await existing(deps.sql, buyer.id, request.client_order_id), a.hash)
+  }
+}
+
+/**
+ * Inserts the order with its risk decisions, caller address and recipient key. A lease is
+ * taken for supplier-routed orders (the accepting process drives them); card-pool orders
+ * are inserted finished. Throws Raced when the client_order_id is taken.
+ */
+async function insertOrder (tx: postgres.TransactionSql, a: Accept, decisions: RuleDecision[], state: { status: 'succeeded' | 'processing' | 'pending_review', leaseToken?: string }): Promise<OrderRecord> {
+  const { buyer, request, sku } = a
+  const leaseMs = state.leaseToken === undefined ? null : a.deps.leaseMs
+  const [inserted] = await tx`
+    insert into orders (id, reseller_id, client_order_id, request_hash, sku, quantity, recipient, unit_price, amount, currency,
+                        status, callback_url, completed_at, lease_token, lease_until, next_check_at, client_ip, recipient_key, risk)
+    values (${a.id}, ${buyer.id}, ${request.client_order_id}, ${a.hash}, ${sku.sku}, ${request.quantity}, ${JSON.stringify(request.recipient)}::jsonb,
+            ${sku.price}, ${a.amount}, ${sku.currency}, ${state.status}, ${request.callback_url ?? null},
+            case when ${state.status === 'succeeded'}::boolean then now() end, ${state.leaseToken ?? null},
+            now() + ${leaseMs}::int * interval '1 millisecond', now() + ${leaseMs}::int * interval '1 millisecond',
+            ${a.clientIp}, ${a.recipientKey}, ${JSON.stringify(decisions)}::jsonb)
+    on conflict (reseller_id, client_order_id) do nothing
+    returning ${tx.unsafe(ORDER_COLUMNS)}`
+  if (!inserted) throw new Raced()
+  return toOrder(inserted)
 }
 
 /** Debit and its ledger entry, in the accepting transaction. A free product moves no money. */
@@ -166,29 +243,27 @@ async function charge (tx: postgres.TransactionSql, a: Accept): Promise<void> {
   await tx`insert into ledger_entries (reseller_id, kind, amount, currency, order_id) values (${a.buyer.id}, 'order_debit', ${-a.amount}, ${a.sku.currency}, ${a.id})`
 }
 
+/** Gives a failed order's amount back, with its ledger entry, in the transaction that fails it. */
+export async function refund (tx: postgres.TransactionSql, order: OrderRecord): Promise<void> {
+  if (order.amount === 0) return
+  await credit(tx, order.resellerId, order.amount)
+  await tx`insert into ledger_entries (reseller_id, kind, amount, currency, order_id) values (${order.resellerId}, 'order_refund', ${order.amount}, ${order.currency}, ${order.id})`
+}
+
 async function acceptFromPool (a: Accept): Promise<PlacedOrder> {
-  const { deps, buyer, request, sku, id } = a
+  const { deps, request, sku, id } = a
   let lowStock: LowStock | null = null
-  const result = await deps.sql.begin(async (tx) => {
-    const [inserted] = await tx`
-      insert into orders (id, reseller_id, client_order_id, request_hash, sku, quantity, recipient, unit_price, amount, currency,
-                          status, callback_url, completed_at)
-      values (${id}, ${buyer.id}, ${request.client_order_id}, ${a.hash}, ${sku.sku}, ${request.quantity}, ${JSON.stringify(request.recipient)}::jsonb,
-              ${sku.price}, ${a.amount}, ${sku.currency}, 'succeeded', ${request.callback_url ?? null}, now())
-      on conflict (reseller_id, client_order_id) do nothing
-      returning ${tx.unsafe(ORDER_COLUMNS)}`
-    if (!inserted) return { raced: await existing(tx, buyer.id, request.client_order_id) }
+  const placed = await accepting(a, async (tx, decisions) => {
+    const order = await insertOrder(tx, a, decisions, { status: 'succeeded' })
     const sale = await sellCardKeys(tx, { sku: sku.sku, quantity: request.quantity, orderId: id, lowStockThreshold: sku.lowStockThreshold })
     // Debit last, so the balance bucket it locks is held for as short a time as possible.
     await charge(tx, a)
-    const order = toOrder(inserted)
     await writeOutcomeEvent(tx, order, sale.keys.map((k) => ({ type: 'card_key' as const, expiresAt: k.expiresAt })), deps.firstCallbackDelayMs)
     lowStock = sale.lowStock
-    return { order, keys: sale.keys }
+    return { order, created: true, keys: sale.keys }
   })
-  if ('raced' in result) return replayRaced(result.raced, a.hash)
   reportLowStock(deps.log, lowStock)
-  return { order: result.order, created: true, keys: result.keys }
+  return placed
 }
 
 /**
@@ -196,23 +271,12 @@ async function acceptFromPool (a: Accept): Promise<PlacedOrder> {
  * if we die before finishing). Nothing is bought yet: a refusal here charges nothing.
  */
 async function acceptForSuppliers (a: Accept, steps: Step[]): Promise<PlacedOrder> {
-  const { deps, buyer, request, sku, id } = a
   const leaseToken = randomUUID()
-  const result = await deps.sql.begin(async (tx) => {
-    const [inserted] = await tx`
-      insert into orders (id, reseller_id, client_order_id, request_hash, sku, quantity, recipient, unit_price, amount, currency,
-                          status, callback_url, lease_token, lease_until, next_check_at)
-      values (${id}, ${buyer.id}, ${request.client_order_id}, ${a.hash}, ${sku.sku}, ${request.quantity}, ${JSON.stringify(request.recipient)}::jsonb,
-              ${sku.price}, ${a.amount}, ${sku.currency}, 'processing', ${request.callback_url ?? null}, ${leaseToken},
-              now() + ${deps.leaseMs} * interval '1 millisecond', now() + ${deps.leaseMs} * interval '1 millisecond')
-      on conflict (reseller_id, client_order_id) do nothing
-      returning ${tx.unsafe(ORDER_COLUMNS)}`
-    if (!inserted) return { raced: await existing(tx, buyer.id, request.client_order_id) }
+  return await accepting(a, async (tx, decisions) => {
+    const order = await insertOrder(tx, a, decisions, { status: 'processing', leaseToken })
     await charge(tx, a)
-    return { order: toOrder(inserted) }
+    return { order, created: true, keys: [], fulfil: { steps, leaseToken } }
   })
-  if ('raced' in result) return replayRaced(result.raced, a.hash)
-  return { order: result.order, created: true, keys: [], fulfil: { steps, leaseToken } }
 }
 
 function replayRaced (raced: { order: OrderRecord, hash: Buffer } | undefined, hash: Buffer): PlacedOrder {

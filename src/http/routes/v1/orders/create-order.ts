@@ -15,7 +15,9 @@ export default async function createOrder (app: FastifyInstance): Promise<void> 
       tags: ['reseller'],
       summary: 'Buy an entitlement (idempotent by client_order_id)',
       description: '201 with the new order; 200 with the existing one when the same client_order_id is sent again with the same body; ' +
-        '409 idempotency_conflict with a different body. Card-key orders complete in this call and include their codes.',
+        '409 idempotency_conflict with a different body. Card-key orders complete in this call and include their codes. ' +
+        'Risk rules may refuse the order (403 risk_refused, 429 quota_exceeded; nothing charged) or hold it: 201 with status pending_review, ' +
+        'charged, fulfilled once an operator approves it (or failed with review_rejected and refunded).',
       security: [{ bearer: [] }, { signature: [] }],
       body: CreateOrderBody,
       response: { 200: OrderSchema, 201: OrderSchema }
@@ -26,7 +28,7 @@ export default async function createOrder (app: FastifyInstance): Promise<void> 
     const placed = await placeOrder({
       sql: database.sql, log: request.log, firstCallbackDelayMs: config.webhookRetryScheduleMs[0] ?? 0,
       supplierHealth: () => app.suppliers.health(), leaseMs: app.fulfilment.acceptLeaseMs()
-    }, buyer(request), body)
+    }, buyer(request), body, { clientIp: request.ip })
     let order = placed.order
     let deliveries: Delivery[]
     if (placed.keys.length > 0) {
