@@ -25,6 +25,13 @@ import health from './health.js'
 import adminWebhooks from './admin/webhook-events/webhook-events.js'
 import webhookEvents from './v1/webhook-events/webhook-events.js'
 import adminOrders from './admin/orders/admin-orders.js'
+import approveOrder from './admin/orders/approve-order.js'
+import rejectOrder from './admin/orders/reject-order.js'
+import createRiskRule from './admin/risk-rules/create-risk-rule.js'
+import deleteRiskRule from './admin/risk-rules/delete-risk-rule.js'
+import getRiskRule from './admin/risk-rules/get-risk-rule.js'
+import listRiskRules from './admin/risk-rules/list-risk-rules.js'
+import patchRiskRule from './admin/risk-rules/patch-risk-rule.js'
 import apiKeys from './admin/resellers/api-keys.js'
 import createReseller from './admin/resellers/create-reseller.js'
 import getReseller from './admin/resellers/get-reseller.js'
@@ -87,7 +94,15 @@ export async function registerRoutes (app: FastifyInstance): Promise<void> {
   await app.register(resellerMoney)
   await app.register(resellerStatement)
   await app.register(adminOrders)
+  await app.register(approveOrder)
+  await app.register(rejectOrder)
   await app.register(adminWebhooks)
+
+  await app.register(createRiskRule)
+  await app.register(listRiskRules)
+  await app.register(getRiskRule)
+  await app.register(patchRiskRule)
+  await app.register(deleteRiskRule)
 
   await app.register(settlement)
   await app.register(reconciliation)

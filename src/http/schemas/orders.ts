@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { ATTEMPT_STATUSES } from '../../domain/orders/attempts.js'
 import { CATEGORIES, DELIVERIES, RECIPIENT_TYPES } from '../../domain/catalog.js'
 import { Timestamp } from './common.js'
+import { RiskEntrySchema } from './risk-rules.js'
 import { MinorUnits } from './skus.js'
 
 export const ClientOrderId = z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, 'expected 1..64 characters of [A-Za-z0-9._:-]')
@@ -83,7 +84,9 @@ export const AdminOrderSchema = OrderSchema.omit({ deliveries: true }).extend({
     created_at: Timestamp,
     completed_at: Timestamp.nullable()
   })).describe('Supplier attempts in the order they were made; failover adds one, never overwrites'),
-  cost: z.number().int().describe('What fulfilment cost us, minor units: pool batch costs plus the succeeded supplier attempt')
+  cost: z.number().int().describe('What fulfilment cost us, minor units: pool batch costs plus the succeeded supplier attempt'),
+  client_ip: z.string().nullable().describe('The address that placed the order, as the gateway saw it'),
+  risk: z.array(RiskEntrySchema).describe('Every risk rule that looked at the order (what it measured, whether it fired) and every review of it, in order')
 }).meta({ id: 'AdminOrder' })
 
 export const OrderIdParam = z.object({ id: z.string().regex(/^ord_[0-9a-z]{26}$/, 'expected an order id (ord_…)') })

@@ -3,7 +3,7 @@ import { parseCidr } from '../../domain/cidr.js'
 import { Timestamp } from './common.js'
 import { Currency, MAX_MINOR_UNITS, MinorUnits, TierParam } from './skus.js'
 
-const Cidr = z.string().refine((v) => parseCidr(v) !== undefined, 'expected an IP address or CIDR, e.g. 203.0.113.0/24')
+export const Cidr = z.string().refine((v) => parseCidr(v) !== undefined, 'expected an IP address or CIDR, e.g. 203.0.113.0/24')
 const CallbackUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).max(2048)
   .describe('Where order callbacks go; https unless the operator allows private/plain-http targets')
 
