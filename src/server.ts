@@ -10,8 +10,8 @@ import { bootstrapAdminToken } from './db/repositories/admin-tokens.js'
 import { deleteExpiredNonces } from './db/repositories/resellers.js'
 import { createMetrics } from './observability/metrics.js'
 import { startReconcileJob } from './reports/reconcile-job.js'
-import { startFuluSimulator } from '../adapters/fulu/simulator.js'
-import { SANDBOX_FULU, sandboxBanner, seedSandbox } from './sandbox/seed.js'
+import { sandboxBanner, seedSandbox } from './sandbox/seed.js'
+import { startSandboxSimulators } from './sandbox/suppliers.js'
 import { startDispatcher } from './webhooks/dispatcher.js'
 import { startPeriodic } from './workers/periodic.js'
 
@@ -50,9 +50,7 @@ export async function startGateway (config: Config, logger: Logger): Promise<Run
   const handle = await openDatabaseUrl(config, logger)
   let database: Database | undefined
   // Sandbox suppliers are simulators in this process, over real HTTP on loopback.
-  const fuluSim = config.sandbox
-    ? await startFuluSimulator({ appKey: SANDBOX_FULU.appKey, appSecret: SANDBOX_FULU.appSecret, knobs: { completeAfterMs: 500 } })
-    : undefined
+  const simulators = config.sandbox ? await startSandboxSimulators() : undefined
   try {
     const keyring = await loadKeyring(config, logger)
     const { applied } = await migrateDatabase(handle.url)
@@ -62,7 +60,7 @@ export async function startGateway (config: Config, logger: Logger): Promise<Run
       const result = await bootstrapAdminToken(database.db, config.bootstrapAdminToken)
       logger.info({ result }, 'BOOTSTRAP_ADMIN_TOKEN checked')
     }
-    if (fuluSim) await seedSandbox({ database, keyring, dataDir: config.dataDir, log: logger, fuluUrl: fuluSim.url })
+    if (simulators) await seedSandbox({ database, keyring, dataDir: config.dataDir, log: logger, suppliers: simulators.suppliers })
 
     const app = await buildApp({ config, database, keyring, metrics: createMetrics(), logger })
     let url: string
@@ -72,8 +70,8 @@ export async function startGateway (config: Config, logger: Logger): Promise<Run
       await app.close()
       throw err
     }
-    if (fuluSim) {
-      fuluSim.knobs.callbackUrl = `${url}/callbacks/suppliers/${SANDBOX_FULU.id}`
+    if (simulators) {
+      simulators.callbacksTo(url)
       const banner = await sandboxBanner(config.dataDir, url, process.stdout.isTTY)
       if (banner) process.stdout.write(banner + '\n')
     }
@@ -111,7 +109,7 @@ export async function startGateway (config: Config, logger: Logger): Promise<Run
           try {
             await db.close()
           } finally {
-            await fuluSim?.close()
+            await simulators?.close()
             await handle.embedded?.stop()
           }
         }
@@ -121,7 +119,7 @@ export async function startGateway (config: Config, logger: Logger): Promise<Run
     return { app, url, stop, releaseSignals: () => handle.embedded?.releaseSignals() }
   } catch (err) {
     await database?.close()
-    await fuluSim?.close()
+    await simulators?.close()
     await handle.embedded?.stop()
     throw err
   }

@@ -10,34 +10,32 @@ import { insertSku, replaceTierPrices, setFulfilment, type SkuInput } from '../d
 import { skus } from '../db/schema/index.js'
 import type { Fulfilment } from '../domain/catalog.js'
 import { credentialsAad, SUPPLIER_CHANGES_CHANNEL } from '../suppliers/registry.js'
+import type { SandboxSupplier } from './suppliers.js'
 
-/** The in-process Fulu simulator's account: it exists only inside this process, so its secret is no secret. */
-export const SANDBOX_FULU = { id: 'fulu-sandbox', appKey: 'sandbox-app-key', appSecret: 'sandbox-fulu-secret-0123456789ab' } as const
-
-const fulu = (productId: string, cost: number, params?: Record<string, unknown>): Fulfilment['routes'][number] => (
-  { supplier: SANDBOX_FULU.id, supplier_product_id: productId, ...(params ? { supplier_params: params } : {}), cost, priority: 100, weight: 1, enabled: true })
+const route = (supplier: string, productId: string, cost: number, params?: Record<string, unknown>): Fulfilment['routes'][number] => (
+  { supplier, supplier_product_id: productId, ...(params ? { supplier_params: params } : {}), cost, priority: 100, weight: 1, enabled: true })
 
 /**
- * One demo SKU per category, routed to the sandbox suppliers, so a newcomer can buy each
- * kind. The gift card goes to the supplier first and falls back to the (empty until
- * imported) card pool.
+ * One demo SKU per category, each routed to the sandbox supplier of its kind (see
+ * sandbox/suppliers.ts), so a newcomer can buy each kind. The gift card goes to the
+ * supplier first and falls back to the (empty until imported) card pool.
  */
 const DEMO_SKUS: (SkuInput & { price: number, fulfilment: Fulfilment })[] = [
   {
     sku: 'tencent-video-vip-1m', name: 'Tencent Video VIP, 1 month', category: 'video', delivery: 'direct_recharge', recipientType: 'account', faceValue: 3000, currency: 'CNY', price: 2650,
-    fulfilment: { strategy: 'priority', card_pool: 'never', routes: [fulu('10000498', 2500)] }
+    fulfilment: { strategy: 'priority', card_pool: 'never', routes: [route('fulu-sandbox', '10000498', 2500)] }
   },
   {
     sku: 'china-mobile-topup-50', name: 'China Mobile airtime, 50 CNY', category: 'mobile', delivery: 'direct_recharge', recipientType: 'phone', faceValue: 5000, currency: 'CNY', price: 4900,
-    fulfilment: { strategy: 'priority', card_pool: 'never', routes: [fulu('10000499', 4850)] }
+    fulfilment: { strategy: 'priority', card_pool: 'never', routes: [route('reloadly-airtime-sandbox', '1066', 4850, { amount: 7 })] }
   },
   {
     sku: 'genshin-genesis-crystals-60', name: 'Genshin Impact, 60 Genesis Crystals', category: 'game', delivery: 'direct_recharge', recipientType: 'game_account', faceValue: 600, currency: 'CNY', price: 580,
-    fulfilment: { strategy: 'priority', card_pool: 'never', routes: [fulu('10000500', 540)] }
+    fulfilment: { strategy: 'priority', card_pool: 'never', routes: [route('kashangwl-sandbox', '41847', 540, { safe_cost: '3.50', server_field: '区服' })] }
   },
   {
     sku: 'steam-wallet-cny-50', name: 'Steam Wallet code, 50 CNY', category: 'gift_card', delivery: 'card_key', recipientType: 'none', faceValue: 5000, currency: 'CNY', price: 4800,
-    fulfilment: { strategy: 'priority', card_pool: 'fallback', routes: [fulu('10000497', 4600, { kind: 'card' })] }
+    fulfilment: { strategy: 'priority', card_pool: 'fallback', routes: [route('reloadly-giftcards-sandbox', '20', 4600, { unit_price: 7 })] }
   }
 ]
 
@@ -50,17 +48,16 @@ export interface SandboxOptions {
   keyring: Keyring
   dataDir: string
   log: Logger
-  /** Where the in-process Fulu simulator listens on this start. */
-  fuluUrl: string
+  /** The sandbox supplier instances, pointed at this start's simulators. */
+  suppliers: SandboxSupplier[]
 }
 
 interface DemoReseller { reseller_id: string, key_id: string, secret: string, webhook_secret: string }
 
 /**
- * Seeds an empty database with the demo catalog, the sandbox supplier, a funded demo
- * reseller, and an admin token when no operator exists; the secrets go to files in DATA_DIR
- * (mode 0600), never to the log. On every start the sandbox supplier is pointed at this
- * start's simulator. Safe when several processes start together: the advisory lock makes
+ * Seeds an empty database with the demo catalog, a funded demo reseller, and an admin token
+ * when no operator exists; the secrets go to files in DATA_DIR (mode 0600), never to the
+ * log. On every start the sandbox supplier instances are pointed at this start's simulators. Safe when several processes start together: the advisory lock makes
  * them take turns, and only the one that seeds the catalog creates the reseller.
  */
 export async function seedSandbox (o: SandboxOptions): Promise<void> {
@@ -70,23 +67,25 @@ export async function seedSandbox (o: SandboxOptions): Promise<void> {
     const [catalog] = await tx.select({ n: count() }).from(skus)
     const seeded = catalog?.n === 0
     if (seeded) {
-      const sealed = o.keyring.encrypt(JSON.stringify({ app_key: SANDBOX_FULU.appKey, app_secret: SANDBOX_FULU.appSecret }), credentialsAad(SANDBOX_FULU.id))
+      for (const { price: _price, fulfilment: _fulfilment, ...sku } of DEMO_SKUS) await insertSku(tx, sku)
+      await replaceTierPrices(tx, SANDBOX_TIER, DEMO_SKUS.map((s) => ({ sku: s.sku, price: s.price })))
+    }
+    // The simulators listen on new ports each start (Reloadly's token URL is in its
+    // credentials): point the instances at them, and let every process reload.
+    for (const s of o.suppliers) {
+      const sealed = o.keyring.encrypt(JSON.stringify(s.credentials), credentialsAad(s.id))
       await tx.execute(sql`
         insert into suppliers (id, adapter, base_url, credentials_key_id, credentials_ciphertext, timeout_ms, error_threshold_percentage, reset_timeout_ms, volume_threshold)
-        values (${SANDBOX_FULU.id}, 'fulu', ${o.fuluUrl}, ${sealed.keyId}, ${sealed.ciphertext}, 5000, 50, 30000, 10)
-        on conflict (id) do nothing`)
-      for (const { price: _price, fulfilment, ...sku } of DEMO_SKUS) {
-        await insertSku(tx, sku)
-        await setFulfilment(tx, sku.sku, fulfilment)
-      }
-      await replaceTierPrices(tx, SANDBOX_TIER, DEMO_SKUS.map((s) => ({ sku: s.sku, price: s.price })))
-      o.log.info({ skus: DEMO_SKUS.length, tier: SANDBOX_TIER, supplier: SANDBOX_FULU.id }, 'sandbox: demo catalog and supplier seeded')
+        values (${s.id}, ${s.adapter}, ${s.baseUrl}, ${sealed.keyId}, ${sealed.ciphertext}, 5000, 50, 30000, 10)
+        on conflict (id) do update set base_url = excluded.base_url, credentials_key_id = excluded.credentials_key_id,
+          credentials_ciphertext = excluded.credentials_ciphertext, version = suppliers.version + 1, updated_at = now()`)
+      await tx.execute(sql`select pg_notify(${SUPPLIER_CHANGES_CHANNEL}, ${s.id})`)
     }
-    // The simulator listens on a new port each start.
-    await tx.execute(sql`
-      update suppliers set base_url = ${o.fuluUrl}, version = version + 1, updated_at = now()
-      where id = ${SANDBOX_FULU.id} and base_url is distinct from ${o.fuluUrl}`)
-    await tx.execute(sql`select pg_notify(${SUPPLIER_CHANGES_CHANNEL}, ${SANDBOX_FULU.id})`)
+    if (seeded) {
+      // Routes name the instances, so they are set once the instances exist.
+      for (const { sku, fulfilment } of DEMO_SKUS) await setFulfilment(tx, sku, fulfilment)
+      o.log.info({ skus: DEMO_SKUS.length, tier: SANDBOX_TIER, suppliers: o.suppliers.map((s) => s.id) }, 'sandbox: demo catalog and suppliers seeded')
+    }
     if (await hasActiveAdmin(tx)) return { token: undefined, seeded }
     const issued = await issueAdminTokenInTx(tx, { name: 'sandbox', role: 'admin', actor: systemActor('sandbox') })
     if (!issued) throw new Error('sandbox admin token collided with an existing one')
@@ -131,7 +130,7 @@ export async function sandboxBanner (dataDir: string, url: string, tty: boolean)
   const secret = tty ? demo.secret : `(in ${file})`
   return [
     '',
-    'Sandbox: suppliers are simulators in this process; money is play money.',
+    'Sandbox: the suppliers are simulators in this process; the money is play money.',
     `  demo reseller  ${demo.reseller_id}`,
     `  API key        ${demo.key_id}`,
     `  API secret     ${secret}`,

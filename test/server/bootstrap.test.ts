@@ -37,7 +37,8 @@ t.test('sandbox seeding with DATABASE_URL creates DATA_DIR and writes the token 
   t.teardown(() => rm(parent, { recursive: true, force: true }))
   const dataDir = join(parent, 'not', 'yet')
   const keyring = createKeyring(TEST_KEYS.encryptionKeys, TEST_KEYS.fingerprintKey)
-  const seed = async (): Promise<void> => await seedSandbox({ database, keyring, dataDir, log: pino({ level: 'silent' }), fuluUrl: 'http://127.0.0.1:9/api/getway' })
+  const suppliers = [{ id: 'fulu-sandbox', adapter: 'fulu', baseUrl: 'http://127.0.0.1:9/api/getway', credentials: { app_key: 'k', app_secret: 'seed-test-secret-0123456789abcde' } }]
+  const seed = async (): Promise<void> => await seedSandbox({ database, keyring, dataDir, log: pino({ level: 'silent' }), suppliers })
   await seed()
   const token = (await readFile(join(dataDir, 'sandbox-admin-token'), 'utf8')).trim()
   const [row] = await database.sql`select role from admin_tokens where token_hash = ${hashToken(token)}`

@@ -5,7 +5,7 @@ import type { PricedSku } from '../../../orders/catalog.js'
 import { deliveryFields, orderFields } from '../../../orders/present.js'
 import type { OrderSchema, ProductSchema } from '../../schemas/orders.js'
 
-export function presentProduct (p: PricedSku): z.output<typeof ProductSchema> {
+export function presentProduct (p: PricedSku, available: boolean): z.output<typeof ProductSchema> {
   return {
     sku: p.sku,
     name: p.name,
@@ -16,7 +16,7 @@ export function presentProduct (p: PricedSku): z.output<typeof ProductSchema> {
     price: p.price,
     currency: p.currency,
     max_quantity: p.maxQuantity,
-    available: p.available
+    available
   }
 }
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { pricedSku } from '../../../../orders/catalog.js'
+import { availableNow, pricedSku } from '../../../../orders/catalog.js'
 import { GatewayError } from '../../../../errors/gateway-error.js'
 import { buyer } from '../../../plugins/reseller-auth.js'
 import { ProductSchema } from '../../../schemas/orders.js'
@@ -21,6 +21,6 @@ export default async function getProduct (app: FastifyInstance): Promise<void> {
   }, async (request) => {
     const product = await pricedSku(app.deps.database.sql, buyer(request), request.params.sku)
     if (!product) throw new GatewayError('not_found', { detail: `no product ${request.params.sku}` })
-    return presentProduct(product)
+    return presentProduct(product, availableNow(product, app.suppliers.health()))
   })
 }

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { pricedSkus } from '../../../../orders/catalog.js'
+import { availableNow, pricedSkus } from '../../../../orders/catalog.js'
 import { buyer } from '../../../plugins/reseller-auth.js'
 import { CursorQuery, LimitQuery, decodeCursor, encodeCursor, page } from '../../../schemas/common.js'
 import { ProductSchema } from '../../../schemas/orders.js'
@@ -22,6 +22,7 @@ export default async function listProducts (app: FastifyInstance): Promise<void>
     const after = decodeCursor(request.query.cursor, z.string())
     const rows = await pricedSkus(app.deps.database.sql, buyer(request), request.query.limit + 1, after)
     const data = rows.slice(0, request.query.limit)
-    return { data: data.map(presentProduct), next_cursor: rows.length > request.query.limit ? encodeCursor(data.at(-1)?.sku) : null }
+    const health = app.suppliers.health()
+    return { data: data.map((p) => presentProduct(p, availableNow(p, health))), next_cursor: rows.length > request.query.limit ? encodeCursor(data.at(-1)?.sku) : null }
   })
 }
