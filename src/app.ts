@@ -57,6 +57,8 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   const { config } = deps
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
+    // One line per request (onResponse in plugins/observability.ts), not Fastify's two.
+    disableRequestLogging: true,
     bodyLimit: BODY_LIMIT_BYTES,
     // Fastify's defaults leave requestTimeout at 0 (never); every timeout is explicit here.
     requestTimeout: config.requestTimeoutMs,
