@@ -57,8 +57,6 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   const { config } = deps
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
-    // One line per request (onResponse in plugins/observability.ts), not Fastify's two.
-    disableRequestLogging: true,
     bodyLimit: BODY_LIMIT_BYTES,
     // Fastify's defaults leave requestTimeout at 0 (never); every timeout is explicit here.
     requestTimeout: config.requestTimeoutMs,
@@ -71,7 +69,8 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
     // A hop count means: believe that many proxies in front of us (proxy-addr's numeric form).
     trustProxy: typeof config.trustProxy === 'number' ? (_address: string, hop: number) => hop < (config.trustProxy as number) : config.trustProxy,
     requestIdHeader: false,
-    logController: new LogController({ requestIdLogLabel: 'request_id' }),
+    // One line per request (onResponse in plugins/observability.ts), not Fastify's two.
+    logController: new LogController({ requestIdLogLabel: 'request_id', disableRequestLogging: true }),
     genReqId: (req) => {
       const given = req.headers['x-request-id']
       return typeof given === 'string' && SANE_REQUEST_ID.test(given) ? given : `req_${randomBytes(12).toString('base64url')}`
