@@ -23,6 +23,7 @@ import { createSupplierMetrics } from './suppliers/metrics.js'
 import { SupplierRegistry } from './suppliers/registry.js'
 import { registerPoolMetrics } from './pool/metrics.js'
 import { createOps, type Ops } from './ops/index.js'
+import { CredentialCache } from './db/repositories/credential-cache.js'
 
 export interface AppDeps {
   config: Config
@@ -40,6 +41,8 @@ declare module 'fastify' {
     /** Supplier instances this process runs, with their breakers. */
     suppliers: SupplierRegistry
     fulfilment: FulfilmentEngine
+    /** Credentials as authentication reads them, cached until a change is announced. */
+    credentials: CredentialCache
     /** Alerts and operational metrics; its periodic checks are started where WORKERS is on. */
     ops: Ops
     /** Set when shutdown begins: readiness fails and new requests get 503 while in-flight ones finish. */
@@ -88,7 +91,10 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
     sql: deps.database.sql, keyring: deps.keyring, http: supplierHttp.http, metrics: createSupplierMetrics(deps.metrics.registry),
     log: deps.logger, publicBaseUrl: config.publicBaseUrl, breakerObserver: ops.breakerObserver
   })
-  if (deps.describeOnly !== true) await suppliers.start()
+  const credentials = new CredentialCache(deps.database.sql)
+  if (deps.describeOnly !== true) await Promise.all([suppliers.start(), credentials.start()])
+  app.decorate('credentials', credentials)
+  app.addHook('onClose', async () => { await credentials.close() })
   const fulfilment = new FulfilmentEngine({
     sql: deps.database.sql, keyring: deps.keyring, suppliers, log: deps.logger, pollIntervalMs: config.supplierPollIntervalMs,
     reconcileAfterMs: config.reconcileAfterMs, firstCallbackDelayMs: config.webhookRetryScheduleMs[0] ?? 0

@@ -127,10 +127,12 @@ export interface OrderOrigin {
 export async function placeOrder (deps: PlaceOrderDeps, buyer: Buyer, request: OrderRequest, origin: OrderOrigin): Promise<PlacedOrder> {
   const { sql } = deps
   const hash = requestHash(request)
-  const prior = await existing(sql, buyer.id, request.client_order_id)
+  // One round trip for the three look-ups: a replay answers with the stored order whatever
+  // the catalog says now, so its look-up decides before the price and the rules are used.
+  const [prior, sku, rules] = await Promise.all([
+    existing(sql, buyer.id, request.client_order_id), pricedSku(sql, buyer, request.sku), applicableRules(sql, request.sku, buyer.id)
+  ])
   if (prior) return replay(prior, hash)
-
-  const [sku, rules] = await Promise.all([pricedSku(sql, buyer, request.sku), applicableRules(sql, request.sku, buyer.id)])
   if (!sku) throw new GatewayError('not_found', { detail: `no product ${request.sku}` })
   if (request.quantity > sku.maxQuantity) {
     throw new GatewayError('invalid_request', { detail: `at most ${sku.maxQuantity} per order`, errors: [{ path: 'body.quantity', message: `at most ${sku.maxQuantity} for this product` }] })

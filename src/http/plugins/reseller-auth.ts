@@ -2,7 +2,7 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
 import fastifyRateLimit from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Redis } from 'ioredis'
-import { credentialByKeyId, credentialBySecret, rememberNonce, apiSecretAad, type Credential } from '../../db/repositories/resellers.js'
+import { rememberNonce, apiSecretAad, type Credential } from '../../db/repositories/resellers.js'
 import { allowlistMatcher } from '../../domain/cidr.js'
 import { GatewayError } from '../../errors/gateway-error.js'
 
@@ -62,7 +62,7 @@ async function authenticate (app: FastifyInstance, request: FastifyRequest): Pro
     if (!/^\d{1,12}$/.test(timestamp) || Math.abs(Date.now() / 1000 - Number(timestamp)) > SIGNATURE_WINDOW_S) {
       throw new GatewayError('timestamp_out_of_window', { detail: `x-egw-timestamp must be unix seconds within ${SIGNATURE_WINDOW_S} s of server time` })
     }
-    const credential = keyId.startsWith('ak_') ? await credentialByKeyId(sql, keyId) : undefined
+    const credential = keyId.startsWith('ak_') ? await app.credentials.byKeyId(keyId) : undefined
     if (!credential) throw new GatewayError('unauthorized', { detail: 'unknown or revoked API key' })
     if (!NONCE.test(nonce)) throw new GatewayError('unauthorized', { detail: 'x-egw-nonce must be 16..64 characters of [A-Za-z0-9_-]' })
     const given = SIGNATURE.exec(signature)?.[1]
@@ -80,7 +80,7 @@ async function authenticate (app: FastifyInstance, request: FastifyRequest): Pro
   }
   const token = BEARER.exec(header(request, 'authorization') ?? '')?.[1]
   if (!token) throw new GatewayError('unauthorized', { detail: 'send authorization: Bearer sk_… or a signed request' })
-  const credential = token.startsWith('sk_') ? await credentialBySecret(sql, token) : undefined
+  const credential = token.startsWith('sk_') ? await app.credentials.bySecret(token) : undefined
   if (!credential) throw new GatewayError('unauthorized', { detail: 'unknown or revoked API key' })
   if (credential.authMode === 'signature_only') {
     // Valid credentials used in a way this account does not allow: 403, as api.md lists it.
