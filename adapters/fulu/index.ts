@@ -1,7 +1,7 @@
 import type { AdapterFactory, CallbackRequest, CallbackResult, CallContext, HttpCall, PurchaseRequest, SupplierAdapter, SupplierResult } from '../../src/domain/supplier.js'
 import { yuanToFen } from '../shared/yuan.js'
 import { FuluConfigSchema, type FuluConfig } from './config.js'
-import { fromFuluOrder, fromFuluRefusal, isDuplicateReference, toCardAdd, toDirectAdd } from './map.js'
+import { fromFuluOrder, fromFuluRefusal, isDuplicateReference, isOrderMissing, toCardAdd, toDirectAdd } from './map.js'
 import { FuluCallback, FuluEnvelope, FuluOrder, FuluUserInfo, fuluSign, fuluSignMatches, fuluTimestamp, type FuluRequest } from './wire.js'
 
 const ACCEPTED = { status: 200, contentType: 'text/plain', body: 'success' }
@@ -27,8 +27,7 @@ export function createFuluAdapter (config: FuluConfig, gatewayUrl: string, http:
 
   const getOrder = async (reference: string, ctx: CallContext): Promise<SupplierResult> => {
     const answer = await call('fulu.order.info.get', { customer_order_no: reference }, ctx)
-    // Fulu has no documented "not found" code; only a refusal that names the order's absence counts.
-    if (answer.code !== 0) return /不存在|not exist|not found/i.test(answer.message) ? { status: 'not_found' } : { status: 'unknown', reason: `query refused: ${answer.code}` }
+    if (answer.code !== 0) return isOrderMissing(answer.message) ? { status: 'not_found' } : { status: 'unknown', reason: `query refused: ${answer.code}` }
     return fromFuluOrder(FuluOrder.parse(answer.result), config.app_secret)
   }
 
@@ -38,7 +37,12 @@ export function createFuluAdapter (config: FuluConfig, gatewayUrl: string, http:
     async purchase (request: PurchaseRequest, ctx: CallContext) {
       const cards = request.supplierParams.kind === 'card'
       const answer = await call(cards ? 'fulu.order.card.add' : 'fulu.order.direct.add', cards ? toCardAdd(request) : toDirectAdd(request), ctx)
-      if (answer.code === 0) return fromFuluOrder(FuluOrder.parse(answer.result), config.app_secret)
+      if (answer.code === 0) {
+        const placed = fromFuluOrder(FuluOrder.parse(answer.result), config.app_secret)
+        // fulu.order.card.add never returns the codes themselves: a card order that is already
+        // a success is read back with fulu.order.info.get, which does.
+        return cards && placed.status === 'succeeded' && placed.codes.length < request.quantity ? await getOrder(request.reference, ctx) : placed
+      }
       if (!isDuplicateReference(answer.code, answer.message)) return fromFuluRefusal(answer.code, answer.message)
       const existing = await getOrder(request.reference, ctx)
       // Refused as a duplicate yet not found: money may be spent, so it stays to be resolved by querying.

@@ -48,19 +48,33 @@ export function fromFuluOrder (order: FuluOrderResult, secret: string): Supplier
 // merchant account (e.g. a balance refusal worded 商户账号余额不足).
 const RECIPIENT = /账号|帐号|account/i
 const OUR_ACCOUNT = /商户|余额|balance|merchant|app_?key/i
+const OUR_BALANCE = /余额|balance/i
+const OUR_CREDENTIALS = /签名|sign|app_?key|商户.{0,6}(不存在|无效|禁用|关闭)/i
 
 /**
  * Refusals by envelope code and message; Fulu publishes no error table (suppliers.md §3.5).
- * A definite refusal means nothing was bought, so another route may serve the order
- * (signature, our balance, unknown codes); only a bad recipient stops it, since every route
- * would charge the same account. 3001–3008 mean "this product cannot be bought now" in
- * production integrations.
+ * Only what can be recognised counts as a definite refusal: a bad recipient stops the order
+ * (every route would charge the same account); 3001–3008 ("this product cannot be bought
+ * now" in production integrations), our balance and our credentials let another route
+ * serve it. Anything else may have been said after the order was taken, so it is unknown
+ * and resolved by asking Fulu, never by buying elsewhere.
  */
 export function fromFuluRefusal (code: number, message: string): SupplierResult {
   const text = message.slice(0, 200)
   if (RECIPIENT.test(message) && !OUR_ACCOUNT.test(message)) return { status: 'failed', retryable: false, code: 'recipient_invalid', message: text }
   if (code >= 3001 && code <= 3008) return { status: 'failed', retryable: true, code: 'product_unavailable', message: text }
-  return { status: 'failed', retryable: true, code: `fulu_${code}`, message: text }
+  if (OUR_BALANCE.test(message)) return { status: 'failed', retryable: true, code: 'supplier_insufficient_balance', message: `ALERT: the Fulu account balance is too low: ${text}` }
+  if (OUR_CREDENTIALS.test(message)) return { status: 'failed', retryable: true, code: 'supplier_auth_failed', message: `Fulu refused our credentials (${code}): ${text}` }
+  return { status: 'unknown', reason: `unrecognised Fulu refusal ${code}` }
+}
+
+// Fulu's query has no documented "not found" code: only a message about the order itself
+// counts, never one about our merchant account, key, signature or method.
+const ORDER_MISSING = /订单.{0,8}(不存在|未找到)|(查无|未找到|找不到).{0,4}订单|order.{0,16}not (exist|found)/i
+const NOT_ABOUT_THE_ORDER = /商户|app_?key|签名|sign|方法|method/i
+
+export function isOrderMissing (message: string): boolean {
+  return ORDER_MISSING.test(message) && !NOT_ABOUT_THE_ORDER.test(message)
 }
 
 /**

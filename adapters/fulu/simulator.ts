@@ -7,6 +7,10 @@ export interface FuluKnobs {
   latencyMs: number
   /** Envelope code for every add call (e.g. 3001: product unavailable); 0 accepts. */
   refuseCode: number
+  /** The message of those refusals. */
+  refuseMessage: string
+  /** Queries answer 订单不存在 for every order, as a look-up that has not caught up would. */
+  lookupLag: boolean
   /** Answer every call with this HTTP status (e.g. 502) instead of an envelope. */
   httpStatus: number | null
   /** Accept orders, then keep them `processing` this long before the final state. */
@@ -56,7 +60,7 @@ interface SimOrder {
  */
 export async function startFuluSimulator (options: { appKey: string, appSecret: string, knobs?: Partial<FuluKnobs>, callbackUrl?: string }): Promise<{ url: string, knobs: FuluKnobs, submits: string[], queries: string[], callbacks: FuluCallbackDelivery[], close: () => Promise<void> }> {
   const knobs: FuluKnobs = {
-    latencyMs: 0, refuseCode: 0, httpStatus: null, completeAfterMs: 0, finalState: 'success', hang: false, malformed: false,
+    latencyMs: 0, refuseCode: 0, refuseMessage: '商品暂不可购买', lookupLag: false, httpStatus: null, completeAfterMs: 0, finalState: 'success', hang: false, malformed: false,
     reset: false, acceptThenHang: false, badAccounts: [], callbackUrl: options.callbackUrl ?? null, callbackRetryMs: 1000, callbackAttempts: 3,
     balance: '100000.00', ...options.knobs
   }
@@ -117,7 +121,7 @@ export async function startFuluSimulator (options: { appKey: string, appSecret: 
     const ref = String(biz.customer_order_no ?? '')
     if (body.method === 'fulu.order.direct.add' || body.method === 'fulu.order.card.add') {
       submits.push(ref)
-      if (knobs.refuseCode !== 0) { res.end(envelope(knobs.refuseCode, '商品暂不可购买')); return }
+      if (knobs.refuseCode !== 0) { res.end(envelope(knobs.refuseCode, knobs.refuseMessage)); return }
       if (knobs.badAccounts.includes(String(biz.charge_account ?? ''))) { res.end(envelope(2003, '充值账号格式不正确')); return }
       if (orders.has(ref)) { res.end(envelope(2001, '外部订单号重复')); return }
       seq += 1n
@@ -129,7 +133,7 @@ export async function startFuluSimulator (options: { appKey: string, appSecret: 
     } else if (body.method === 'fulu.order.info.get') {
       queries.push(ref)
       const order = orders.get(ref)
-      res.end(order ? envelope(0, '接口调用成功', view(order)) : envelope(2002, '订单不存在'))
+      res.end(order && !knobs.lookupLag ? envelope(0, '接口调用成功', view(order)) : envelope(2002, '订单不存在'))
     } else if (body.method === 'fulu.user.info.get') {
       res.end(envelope(0, '接口调用成功', { name: 'simulator', balance: knobs.balance, is_open: 1 }))
     } else {

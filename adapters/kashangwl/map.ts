@@ -125,9 +125,17 @@ const NOT_RECIPIENT = /商家|商户|余额|签名|订单|不能为空|必填|�
 const DUPLICATE = /订单号?.{0,8}(重复|已存在|已被使用|已使用)|outer_order_id.{0,16}(exist|used|repeat|重复|已存在)/i
 const ORDER_MISSING = /订单.{0,8}不存在|不存在.{0,4}订单|(查无|未找到|找不到).{0,4}订单|order.{0,16}not (exist|found)/i
 
+const OUR_BALANCE = /余额|balance/i
+// A request refused by validation (a field missing or malformed): checked before any order exists.
+const MALFORMED = /不能为空|必填|缺少|参数(错误|有误|不正确)|missing|required/i
+const OUR_CREDENTIALS = /签名|sign|商家.{0,6}(不存在|无效|禁用|冻结)|customer_id/i
+
 /**
- * A refusal of a buy: definite, nothing was bought. Only a refused recipient stops the order
- * (every route would charge the same account); unknown codes become `kashangwl_<code>`.
+ * A refusal of a buy, classified only where the message says what it is (kashangwl
+ * publishes no error table). Those are definite: a refused recipient stops the order (every
+ * route would charge the same account); price, product, rate limit, our balance and our
+ * credentials, a request refused by validation let another route serve it. Anything else may have been said after the order
+ * was taken, so it is unknown and resolved by asking for the order, never by buying elsewhere.
  */
 export function fromRefusal (code: string, message: string): SupplierResult {
   const text = message.slice(0, 200)
@@ -135,8 +143,11 @@ export function fromRefusal (code: string, message: string): SupplierResult {
   if (PRODUCT.test(message)) return { status: 'failed', retryable: true, code: 'product_unavailable', message: text }
   if (RATE.test(message)) return { status: 'failed', retryable: true, code: 'rate_limited', message: text }
   if (RECIPIENT.test(message) && !NOT_RECIPIENT.test(message)) return { status: 'failed', retryable: false, code: 'recipient_invalid', message: text }
+  if (OUR_BALANCE.test(message)) return { status: 'failed', retryable: true, code: 'supplier_insufficient_balance', message: `ALERT: the kashangwl account balance is too low: ${text}` }
+  if (OUR_CREDENTIALS.test(message)) return { status: 'failed', retryable: true, code: 'supplier_auth_failed', message: `kashangwl refused our credentials: ${text}` }
+  if (MALFORMED.test(message)) return { status: 'failed', retryable: true, code: 'route_params_invalid', message: text }
   const tag = code.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, '').slice(0, 40) || 'refused'
-  return { status: 'failed', retryable: true, code: `kashangwl_${tag}`, message: text }
+  return { status: 'unknown', reason: `unrecognised kashangwl refusal ${tag}` }
 }
 
 /**

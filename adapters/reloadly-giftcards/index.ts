@@ -46,10 +46,13 @@ export function createReloadlyGiftcardsAdapter (config: ReloadlyGiftcardsConfig,
         return codes ? { status: 'succeeded', supplierOrderId: order.transactionId, codes } : { status: 'unknown', reason: 'Reloadly order is SUCCESSFUL but its cards are missing or incomplete' }
       })
 
-    const byId = async (reference: string, transactionId: string, signal: AbortSignal): Promise<GiftCardOrder | null> => {
+    // Reloadly has given us this order's transaction id, so it has the order: an answer that
+    // does not show it (a report not caught up, an error) is no "not found", and is thrown.
+    const byId = async (reference: string, transactionId: string, signal: AbortSignal): Promise<GiftCardOrder> => {
       const answer = await client.get(`/reports/transactions/${transactionId}`, signal)
       const order = GiftCardTransaction.safeParse(answer.body)
-      return answer.status === 200 && order.success && order.data.customIdentifier === reference ? order.data : null
+      if (answer.status === 200 && order.success && order.data.customIdentifier === reference) return order.data
+      throw new ReloadlyBadResponse(`transaction ${transactionId} answered HTTP ${answer.status} without our order`)
     }
 
     const search = async (reference: string, signal: AbortSignal): Promise<GiftCardOrder | 'absent'> => {
@@ -93,7 +96,7 @@ export function createReloadlyGiftcardsAdapter (config: ReloadlyGiftcardsConfig,
       fromRefusal: fromGiftCardRefusal,
       async getOrder (reference, signal) {
         const id = known.get(reference)
-        const order = (id ? await byId(reference, id, signal) : null) ?? await search(reference, signal)
+        const order = id ? await byId(reference, id, signal) : await search(reference, signal)
         if (order === 'absent') return { status: 'not_found' }
         remember(reference, order.transactionId)
         return await fromOrder(order, signal)

@@ -22,6 +22,9 @@ export interface ReloadlyProduct<B extends object> {
   getOrder: (reference: string, signal: AbortSignal) => Promise<SupplierResult>
 }
 
+/** How far Reloadly's transaction reports may trail an accepted order (not published; chosen wide). */
+export const REPORT_LAG_MS = 10 * 60_000
+
 /**
  * A Reloadly adapter: one token client per instance, purchases whose missing token means
  * "nothing sent", a duplicate customIdentifier looked up instead of failed (§1.8), the shared
@@ -36,6 +39,9 @@ export function createReloadlyAdapter<B extends object> (
   return {
     name: p.name,
     capabilities: new Set(['purchase', 'query', 'balance', 'callback']),
+    // Look-ups by our reference read transaction reports, which may lag behind the order
+    // intake (§1.3, §2): an empty answer is believed only once the attempt is this old.
+    notFoundTrustedAfterMs: REPORT_LAG_MS,
     async purchase (request: PurchaseRequest, ctx: CallContext): Promise<SupplierResult> {
       const built = p.toRequest(request)
       if ('failure' in built) return built.failure

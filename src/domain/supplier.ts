@@ -75,6 +75,11 @@ export interface SupplierAdapter {
    * engine keeps every process of ours under it together, counting attempts in the database.
    */
   readonly purchaseLimit?: { max: number, windowMs: number }
+  /**
+   * How old an attempt must be before this supplier's "no such order" is believed (its
+   * look-up may lag behind its intake). Default: twice the instance's call deadline.
+   */
+  readonly notFoundTrustedAfterMs?: number
   purchase (request: PurchaseRequest, ctx: CallContext): Promise<SupplierResult>
   /** By our reference; `not_found` only when the supplier says so definitely. */
   getOrder (reference: string, ctx: CallContext): Promise<SupplierResult>

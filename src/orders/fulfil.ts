@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type postgres from 'postgres'
 import type { Keyring } from '../crypto/keyring.js'
 import type { Fulfilment } from '../domain/catalog.js'
+import { toDate } from '../db/timestamps.js'
 import { newId } from '../domain/ids.js'
 import { OPEN_ATTEMPT_STATUSES } from '../domain/orders/attempts.js'
 import { isFinal } from '../domain/orders/status.js'
@@ -41,9 +42,20 @@ interface Driving {
   token: string
   fulfilment: Fulfilment
   lowStockThreshold: number | null
+  /** card_key SKUs must deliver a code per unit; a "success" without them is not one yet. */
+  delivery: 'card_key' | 'direct_recharge'
 }
 
-interface AttemptRow { id: string, supplier_id: string, status: string }
+interface AttemptRow { id: string, supplier_id: string, status: string, supplier_order_id: string | null, created_at: unknown }
+
+/** What settling an answer needs to know about the attempt it answers. */
+interface AttemptContext {
+  id: string
+  /** When it was written (before the call), epoch ms. */
+  createdAt: number
+  /** The supplier has shown it has the order (it answered pending, or gave its order id). */
+  acknowledged: boolean
+}
 
 const OPEN = OPEN_ATTEMPT_STATUSES as string[]
 
@@ -169,11 +181,11 @@ export class FulfilmentEngine {
     await run
   }
 
-  private async routing (sku: string): Promise<{ fulfilment: Fulfilment, lowStockThreshold: number | null }> {
-    const [row] = await this.o.sql<{ fulfilment: Fulfilment, low_stock_threshold: number | null }[]>`
-      select fulfilment, low_stock_threshold from skus where sku = ${sku}`
+  private async routing (sku: string): Promise<Pick<Driving, 'fulfilment' | 'lowStockThreshold' | 'delivery'>> {
+    const [row] = await this.o.sql<{ fulfilment: Fulfilment, low_stock_threshold: number | null, delivery: Driving['delivery'] }[]>`
+      select fulfilment, low_stock_threshold, delivery from skus where sku = ${sku}`
     if (!row) throw new Error(`sku ${sku} vanished`)
-    return { fulfilment: row.fulfilment, lowStockThreshold: row.low_stock_threshold }
+    return { fulfilment: row.fulfilment, lowStockThreshold: row.low_stock_threshold, delivery: row.delivery }
   }
 
   /** Picks an order up where it was left: settle its open attempt first, then go on routing. */
@@ -182,7 +194,7 @@ export class FulfilmentEngine {
     if (!order || order.status !== 'processing') return
     const d: Driving = { order, token, ...await this.routing(order.sku) }
     const attempts = await this.o.sql<AttemptRow[]>`
-      select id, supplier_id, status from supplier_attempts where order_id = ${orderId} order by id`
+      select id, supplier_id, status, supplier_order_id, created_at from supplier_attempts where order_id = ${orderId} order by id`
     const open = attempts.find((a) => OPEN.includes(a.status))
     if (open) {
       const executor = this.o.suppliers.get(open.supplier_id)
@@ -196,7 +208,8 @@ export class FulfilmentEngine {
         this.o.log.warn({ order: orderId, attempt: open.id, supplier: open.supplier_id }, 'taking over an order left mid-call; asking the supplier what happened')
       }
       const outcome = await executor.query(open.id)
-      if (await this.settle(d, open.id, executor, outcome, true) === 'done') return
+      const attempt = { id: open.id, createdAt: toDate(open.created_at)?.getTime() ?? 0, acknowledged: open.status === 'pending' || open.supplier_order_id !== null }
+      if (await this.settle(d, attempt, executor, outcome, true) === 'done') return
     }
     // Routes not yet tried, in the SKU's current order (an operator may have changed it).
     const tried = new Set(attempts.map((a) => a.supplier_id))
@@ -217,6 +230,7 @@ export class FulfilmentEngine {
       if (!executor) continue
       const attemptId = newId('att')
       if (!await this.openAttempt(d, attemptId, step.route, executor)) return
+      const attempt = { id: attemptId, createdAt: Date.now(), acknowledged: false }
       const outcome = await executor.purchase({
         reference: attemptId,
         supplierProductId: step.route.supplier_product_id,
@@ -224,7 +238,7 @@ export class FulfilmentEngine {
         quantity: d.order.quantity,
         recipient: d.order.recipient
       })
-      if (await this.settle(d, attemptId, executor, outcome, false) === 'done') return
+      if (await this.settle(d, attempt, executor, outcome, false) === 'done') return
       failure = failureOf(outcome)
     }
     await this.finishFailed(d, failure ?? { code: 'supplier_rejected', message: 'no supplier could fulfil the order' })
@@ -234,10 +248,18 @@ export class FulfilmentEngine {
    * Applies one supplier answer. `continue` means the attempt ended without delivering and
    * without possibly delivering later, so the next route may be tried.
    */
-  private async settle (d: Driving, attemptId: string, executor: SupplierExecutor, outcome: Outcome, viaQuery: boolean): Promise<'done' | 'continue'> {
+  private async settle (d: Driving, attempt: AttemptContext, executor: SupplierExecutor, outcome: Outcome, viaQuery: boolean): Promise<'done' | 'continue'> {
+    const attemptId = attempt.id
     const queries = viaQuery ? 1 : 0
     switch (outcome.status) {
       case 'succeeded':
+        if (d.delivery === 'card_key' && outcome.codes.length < d.order.quantity) {
+          // Charged for codes we do not have: keep asking the supplier for them.
+          this.o.log.warn({ order: d.order.id, attempt: attemptId, supplier: executor.settings.id, codes: outcome.codes.length, quantity: d.order.quantity },
+            'supplier reports success without every code; asking again later')
+          await this.park(d, attemptId, 'pending', outcome.supplierOrderId, viaQuery ? null : outcome.latencyMs, queries)
+          return 'done'
+        }
         await this.finishSucceeded(d, attemptId, outcome, queries)
         return 'done'
       case 'pending':
@@ -250,15 +272,27 @@ export class FulfilmentEngine {
         }
         await this.closeAttempt(attemptId, 'failed', outcome, queries)
         return 'continue'
-      case 'not_found':
-        // Only a query can say this; the supplier has no such order, so it will not deliver.
+      case 'not_found': {
+        // "No such order" is believed only when it cannot be a supplier that has not caught
+        // up yet: never for an order it acknowledged, and not before the attempt is old
+        // enough for the request to have landed (suppliers' look-ups can lag behind their
+        // intake). Believed too early, it would let another supplier deliver the same order.
+        const trustAfterMs = executor.adapter.notFoundTrustedAfterMs ?? 2 * executor.settings.timeoutMs
+        if (attempt.acknowledged || Date.now() - attempt.createdAt < trustAfterMs) {
+          if (attempt.acknowledged) {
+            this.o.log.warn({ order: d.order.id, attempt: attemptId, supplier: executor.settings.id }, 'supplier says it has no order it acknowledged; asking again later')
+          }
+          await this.park(d, attemptId, 'unknown', null, null, queries)
+          return 'done'
+        }
         await this.closeAttempt(attemptId, 'not_found', outcome, queries)
         return 'continue'
+      }
       case 'unknown':
         // Never try another supplier while this one may still deliver: ask it first.
         if (!viaQuery) {
           await this.o.sql`update supplier_attempts set status = 'unknown', latency_ms = ${outcome.latencyMs}, updated_at = now() where id = ${attemptId} and status = 'submitting'`
-          return await this.settle(d, attemptId, executor, await executor.query(attemptId), true)
+          return await this.settle(d, attempt, executor, await executor.query(attemptId), true)
         }
         await this.park(d, attemptId, 'unknown', null, null, queries)
         return 'done'
@@ -312,7 +346,9 @@ export class FulfilmentEngine {
           latency_ms = coalesce(latency_ms, ${latencyMs}), queries = queries + ${queries}, updated_at = now()
         where id = ${attemptId} and status in ('submitting', 'pending', 'unknown')`
       await tx`
-        update orders set lease_token = null, lease_until = null, next_check_at = now() + ${this.o.pollIntervalMs} * interval '1 millisecond'
+        update orders set lease_token = null, lease_until = null,
+          -- A supplier callback that came while we held the order asked for a look now (nudge).
+          next_check_at = case when next_check_at <= now() then now() else now() + ${this.o.pollIntervalMs} * interval '1 millisecond' end
         where id = ${d.order.id} and status = 'processing' and lease_token = ${d.token}`
     })
   }

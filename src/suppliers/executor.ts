@@ -42,6 +42,15 @@ interface Log {
 /** Nothing reached the supplier: another route is safe. */
 const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT'])
 
+/** Failure codes adapters use for trouble with our account at the supplier, not with the order. */
+const SUPPLIER_SIDE = new Set(['supplier_insufficient_balance', 'supplier_auth_failed'])
+
+/** Carries a supplier-side refusal through the breaker, which counts what is thrown. */
+class SupplierSideRefusal extends Error {
+  override name = 'SupplierSideRefusal'
+  constructor (readonly result: SupplierResult) { super('supplier-side refusal') }
+}
+
 export class DeadlineExceeded extends Error {
   override name = 'DeadlineExceeded'
   readonly code = 'DEADLINE_EXCEEDED'
@@ -111,8 +120,19 @@ export class SupplierExecutor {
       return { status: 'failed', retryable: true, code: 'supplier_unavailable', message: 'supplier taken out of rotation by an operator', latencyMs: 0 }
     }
     return await this.timed('purchase', request.reference, async () => {
-      const call = async (): Promise<SupplierResult> => await this.withDeadline(async (ctx) => await this.adapter.purchase(request, ctx))
-      return this.settings.forceState === 'closed' ? await call() : await this.breaker.fire(call)
+      const call = async (): Promise<SupplierResult> => {
+        const result = await this.withDeadline(async (ctx) => await this.adapter.purchase(request, ctx))
+        // Refusals that are the supplier account's trouble (an empty wallet, refused
+        // credentials) count against its breaker like outages: every order would meet them.
+        if (result.status === 'failed' && SUPPLIER_SIDE.has(result.code)) throw new SupplierSideRefusal(result)
+        return result
+      }
+      try {
+        return this.settings.forceState === 'closed' ? await call() : await this.breaker.fire(call)
+      } catch (err) {
+        if (err instanceof SupplierSideRefusal) return err.result
+        throw err
+      }
     })
   }
 

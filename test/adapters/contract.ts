@@ -132,9 +132,14 @@ export async function runAdapterContract<S extends ContractSimulator> (t: Test, 
     const sum = (kind: string): number => rows.filter((r) => r.kind === kind).reduce((s, r) => s + Math.abs(Number(r.amount)), 0)
     return { debits: sum('order_debit'), refunds: sum('order_refund') }
   }
-  /** Runs the poller (as the worker would, compressed) until the order leaves `processing`. */
+  /**
+   * Runs the poller (as the worker would, compressed) until the order leaves `processing`.
+   * Time is compressed too: open attempts age a day per look, so an adapter's wait before it
+   * believes "no such order" (notFoundTrustedAfterMs) has passed.
+   */
   const settle = async (orderId: string): Promise<Order> => {
     await until(async () => {
+      await ta.database.sql`update supplier_attempts set created_at = created_at - interval '1 day' where order_id = ${orderId} and status in ('submitting', 'unknown')`
       await ta.database.sql`update orders set next_check_at = now() where id = ${orderId} and lease_until is null`
       await ta.app.fulfilment.runDue()
       const [o] = await ta.database.sql`select status from orders where id = ${orderId}`

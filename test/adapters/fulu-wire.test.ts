@@ -1,6 +1,7 @@
 import { createCipheriv } from 'node:crypto'
 import t from 'tap'
 import { FuluOrder, fuluDecryptCard, fuluSign, fuluTimestamp } from '../../adapters/fulu/wire.js'
+import { fromFuluRefusal, isOrderMissing } from '../../adapters/fulu/map.js'
 
 const SECRET = '0123456789abcdef0123456789abcdef'
 const base = { app_key: 'TESTAPPKEY', method: 'fulu.order.direct.add', timestamp: '2024-01-01 12:00:00', version: '2.0', format: 'json', charset: 'utf-8', sign_type: 'md5', app_auth_token: '' }
@@ -27,4 +28,14 @@ t.test('orders keep 20-digit ids as strings and unknown states as unknown', asyn
   t.equal(order.order_id, '22113019210922951925')
   t.equal(FuluOrder.parse({ order_id: '1', customer_order_no: 'GW1', order_state: 'refunding' }).order_state, 'unknown')
   t.equal(fuluTimestamp(new Date('2024-01-01T04:00:00Z')), '2024-01-01 12:00:00', 'China time')
+})
+
+t.test('only a refusal about the order itself means "no such order"; unrecognised refusals are unknown', async (t) => {
+  t.ok(isOrderMissing('订单不存在'))
+  t.ok(isOrderMissing('order not found'))
+  for (const m of ['app_key不存在', '商户不存在', '方法不存在', 'Not Found', '签名错误']) t.notOk(isOrderMissing(m), m)
+  t.match(fromFuluRefusal(1005, '签名错误'), { status: 'failed', retryable: true, code: 'supplier_auth_failed' })
+  t.match(fromFuluRefusal(4001, '商户余额不足'), { status: 'failed', retryable: true, code: 'supplier_insufficient_balance' })
+  t.match(fromFuluRefusal(2003, '充值账号格式不正确'), { status: 'failed', retryable: false, code: 'recipient_invalid' })
+  t.match(fromFuluRefusal(9999, '系统繁忙'), { status: 'unknown' }, 'said maybe after the order was taken: ask, do not buy elsewhere')
 })

@@ -49,7 +49,7 @@ t.test('card orders deliver AES-decrypted codes; failures and refusals are class
 t.test('wrong credentials, 5xx, malformed bodies and hangs surface as errors for the executor', async (t) => {
   const { sim } = await setup(t)
   const wrong = createFuluAdapter({ ...config, app_secret: 'ffffffffffffffffffffffffffffffff' }, sim.url, http)
-  t.match(await wrong.purchase(purchase('GW-5'), ctx()), { status: 'failed', code: 'fulu_1005' }, 'bad signature refused by the gateway')
+  t.match(await wrong.purchase(purchase('GW-5'), ctx()), { status: 'failed', retryable: true, code: 'supplier_auth_failed' }, 'bad signature refused by the gateway: nothing bought, another route may serve')
   const adapter = createFuluAdapter(config, sim.url, http)
   sim.knobs.httpStatus = 502
   await t.rejects(adapter.purchase(purchase('GW-6'), ctx()), { name: 'FuluUnavailable' })

@@ -199,14 +199,14 @@ t.test('card orders: codes from the buy answer, or from the query when the buy o
 t.test('refusals: classified by message, the duplicate reference looked up, transport trouble thrown', async (t) => {
   t.match(fromRefusal('x', '充值账号格式不正确'), { retryable: false, code: 'recipient_invalid' })
   t.match(fromRefusal('x', '手机号码错误'), { retryable: false, code: 'recipient_invalid' })
-  t.match(fromRefusal('x', '商家账号余额不足'), { retryable: true, code: 'kashangwl_x' }, 'our own account is not the recipient')
+  t.match(fromRefusal('x', '商家账号余额不足'), { retryable: true, code: 'supplier_insufficient_balance' }, 'our own account is not the recipient')
   t.match(fromRefusal('x', '充值账号不能为空'), { retryable: true }, 'a missing account is a route mismatch')
   t.match(fromRefusal('x', '商品不存在'), { retryable: true, code: 'product_unavailable' })
   t.match(fromRefusal('x', '该商品已下架'), { retryable: true, code: 'product_unavailable' })
   t.match(fromRefusal('x', '商品库存不足'), { retryable: true, code: 'product_unavailable' })
   t.match(fromRefusal('x', '商品价格高于安全成本'), { retryable: true, code: 'price_above_safe_cost' })
   t.match(fromRefusal('x', '下单过于频繁'), { retryable: true, code: 'rate_limited' })
-  t.match(fromRefusal('Some Code!', '未知错误'), { retryable: true, code: 'kashangwl_some_code' })
+  t.match(fromRefusal('Some Code!', '未知错误'), { status: 'unknown', reason: /kashangwl refusal some_code/ }, 'unrecognised: asked about, never bought elsewhere')
 
   const { sim, adapter } = await setup(t, { finalState: 'failed' })
   sim.knobs.badAccounts = ['bad']
@@ -220,7 +220,7 @@ t.test('refusals: classified by message, the duplicate reference looked up, tran
   t.equal(sim.buys.at(-1)?.recharge_account, '13800138000', 'a Chinese mobile number goes without +86')
 
   const wrong = createKashangwlAdapter({ ...config, customer_key: 'wrong' }, { baseUrl: sim.url, http, notifyUrl: '' })
-  t.match(await wrong.purchase(game('GW-R5'), ctx()), { status: 'failed', retryable: true, code: 'kashangwl_sign_error' })
+  t.match(await wrong.purchase(game('GW-R5'), ctx()), { status: 'failed', retryable: true, code: 'supplier_auth_failed' })
   sim.knobs.httpStatus = 502
   await t.rejects(adapter.purchase(game('GW-R6'), ctx()), { name: 'KashangwlUnavailable' })
   sim.knobs.httpStatus = null

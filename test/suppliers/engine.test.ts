@@ -103,6 +103,37 @@ t.test('a connection reset: the supplier is asked first, and only a definite "no
   t.same(await moneyOf(ta, body.id), { debits: PRICE, refunds: 0 })
 })
 
+t.test('"no such order" from a supplier that took the order is not believed: nobody else buys it', async (t) => {
+  const a = await fuluSim(t, { completeAfterMs: 60_000 })
+  const b = await fuluSim(t)
+  await createSupplier(ta, 'lag-a', a.url)
+  await createSupplier(ta, 'lag-b', b.url)
+  await directSku(ta, 'sku-lag', PRICE, { routes: [route('lag-a', 1), route('lag-b', 2)] })
+  const { body } = await buy(ta, buyer, 'lag-1', 'sku-lag')
+  t.equal(body.status, 'processing')
+  a.knobs.lookupLag = true
+  for (let i = 0; i < 3; i++) {
+    // Much later, as far as the attempt knows: its age is no excuse any more.
+    await ta.database.sql`update supplier_attempts set created_at = created_at - interval '1 day' where order_id = ${body.id}`
+    await ta.database.sql`update orders set next_check_at = now() where id = ${body.id} and lease_until is null`
+    await ta.app.fulfilment.runDue()
+    await until(async () => (await ta.database.sql`select 1 from orders where id = ${body.id} and lease_until is null`).length === 1, 5000)
+  }
+  t.ok(a.queries.length >= 3, 'asked again each time')
+  t.equal(b.submits.length, 0, 'the other supplier was never asked')
+  t.match(await attemptsOf(ta, body.id), [{ supplier_id: 'lag-a', status: 'unknown' }])
+  t.match(ta.logs.text(), /supplier says it has no order it acknowledged/)
+  a.knobs.lookupLag = false
+  a.knobs.completeAfterMs = 0
+  await until(async () => {
+    await ta.database.sql`update orders set next_check_at = now() where id = ${body.id} and lease_until is null`
+    await ta.app.fulfilment.runDue()
+    const [o] = await ta.database.sql`select status from orders where id = ${body.id}`
+    return o?.status === 'succeeded'
+  }, 10_000)
+  t.same(await moneyOf(ta, body.id), { debits: PRICE, refunds: 0 })
+})
+
 t.test('a 5xx storm opens the breaker; traffic then stops reaching the supplier', async (t) => {
   const a = await fuluSim(t, { httpStatus: 502 })
   const b = await fuluSim(t)
@@ -139,6 +170,21 @@ t.test('a 5xx storm opens the breaker; traffic then stops reaching the supplier'
     // Each ends by what the supplier has: delivered (charged) or no such order (refunded in full).
     t.ok((order?.status === 'succeeded' && money.refunds === 0) || (order?.status === 'failed' && money.refunds === PRICE), `${id} settled once`)
   }
+})
+
+t.test('an empty supplier wallet counts against its breaker: orders go elsewhere, then stop trying it', async (t) => {
+  const a = await fuluSim(t, { refuseCode: 4001, refuseMessage: '商户余额不足' })
+  const b = await fuluSim(t)
+  await createSupplier(ta, 'broke-a', a.url, { breaker: { volume_threshold: 3, error_threshold_percentage: 50, reset_timeout_ms: 60_000 } })
+  await createSupplier(ta, 'broke-b', b.url)
+  await directSku(ta, 'sku-broke', PRICE, { routes: [route('broke-a', 1), route('broke-b', 2)] })
+  for (let i = 0; i < 6; i++) t.equal((await buy(ta, buyer, `broke-${i}`, 'sku-broke')).body.status, 'succeeded')
+  t.equal(a.submits.length, 3, 'after three refusals the breaker opened and kept orders away')
+  t.equal(b.submits.length, 6)
+  const read = await ta.app.inject({ method: 'GET', url: '/admin/v1/suppliers/broke-a', headers: ta.auth('ops') })
+  t.equal((read.json() as { breaker: { state: string } }).breaker.state, 'open')
+  const [attempt] = await ta.database.sql`select failure_code from supplier_attempts where supplier_id = 'broke-a' limit 1`
+  t.equal(attempt?.failure_code, 'supplier_insufficient_balance')
 })
 
 t.test('all suppliers refusing falls back to the card pool when the SKU allows it', async (t) => {
