@@ -23,8 +23,12 @@ export async function createBuckets (tx: Tx, resellerId: string, creditLimit: nu
     select ${resellerId}, b, case when b = 0 then ${creditLimit}::bigint else 0 end from generate_series(0, ${BUCKETS - 1}) b`
 }
 
-async function pickAndDebit (tx: Tx, resellerId: string, amount: number): Promise<boolean> {
-  const rows = await tx`
+/**
+ * The fast path as one statement, not yet sent: it returns one row when a bucket that can
+ * pay and that nobody holds was debited, none otherwise. Callers may pipeline it.
+ */
+export function debitOneBucket (tx: Tx, resellerId: string, amount: number): postgres.PendingQuery<postgres.Row[]> {
+  return tx`
     with pick as (
       select bucket from reseller_balance_buckets
       where reseller_id = ${resellerId} and balance + floor >= ${amount}
@@ -33,7 +37,10 @@ async function pickAndDebit (tx: Tx, resellerId: string, amount: number): Promis
     update reseller_balance_buckets b set balance = b.balance - ${amount}, updated_at = now()
     from pick where b.reseller_id = ${resellerId} and b.bucket = pick.bucket
     returning b.bucket`
-  return rows.length === 1
+}
+
+async function pickAndDebit (tx: Tx, resellerId: string, amount: number): Promise<boolean> {
+  return (await debitOneBucket(tx, resellerId, amount)).length === 1
 }
 
 /**

@@ -55,6 +55,8 @@ export interface Buyer {
   id: string
   tier: string
   currency: string
+  /** The reseller's default callback URL, when the caller knows it (undefined: look it up). */
+  callbackUrl?: string | null
 }
 
 export async function pricedSku (sql: postgres.Sql, buyer: Buyer, sku: string): Promise<PricedSku | undefined> {

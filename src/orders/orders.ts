@@ -1,8 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto'
 import type postgres from 'postgres'
-import { credit, debit } from '../balance/buckets.js'
+import { credit, debit, debitOneBucket } from '../balance/buckets.js'
 import type { Keyring } from '../crypto/keyring.js'
-import { openCardKey, type AllocatedCardKey, type SealedCardKey } from '../db/repositories/card-keys.js'
+import { allocateCardKeysQuery, allocatedKeys, openCardKey, type AllocatedCardKey, type SealedCardKey } from '../db/repositories/card-keys.js'
 import { newId } from '../domain/ids.js'
 import { toDate } from '../db/timestamps.js'
 import { canonicalJson } from '../domain/orders/canonical.js'
@@ -11,7 +11,7 @@ import { recipientProblems } from '../domain/orders/recipient.js'
 import { InsufficientStockError } from '../domain/pool/errors.js'
 import { recipientKey, refusalOf, secondsToNextUtcDay, type RiskRule, type RuleDecision } from '../domain/risk/rules.js'
 import { GatewayError } from '../errors/gateway-error.js'
-import { reportLowStock, sellCardKeys, type LowStock } from '../pool/sell.js'
+import { lowStockAfterSale, reportLowStock, sellCardKeys, type LowStock } from '../pool/sell.js'
 import { deliveryFields, orderFields } from './present.js'
 import { pricedSku, type Buyer } from './catalog.js'
 import { applicableRules, screenOrder } from './risk.js'
@@ -219,10 +219,10 @@ async function accepting (a: Accept, accept: (tx: postgres.TransactionSql, decis
  * taken for supplier-routed orders (the accepting process drives them); card-pool orders
  * are inserted finished. Throws Raced when the client_order_id is taken.
  */
-async function insertOrder (tx: postgres.TransactionSql, a: Accept, decisions: RuleDecision[], state: { status: 'succeeded' | 'processing' | 'pending_review', leaseToken?: string }): Promise<OrderRecord> {
+function insertOrderQuery (tx: postgres.TransactionSql, a: Accept, decisions: RuleDecision[], state: { status: 'succeeded' | 'processing' | 'pending_review', leaseToken?: string }): postgres.PendingQuery<postgres.Row[]> {
   const { buyer, request, sku } = a
   const leaseMs = state.leaseToken === undefined ? null : a.deps.leaseMs
-  const [inserted] = await tx`
+  return tx`
     insert into orders (id, reseller_id, client_order_id, request_hash, sku, quantity, recipient, unit_price, amount, currency,
                         status, callback_url, completed_at, lease_token, lease_until, next_check_at, client_ip, recipient_key, risk)
     values (${a.id}, ${buyer.id}, ${request.client_order_id}, ${a.hash}, ${sku.sku}, ${request.quantity}, ${JSON.stringify(request.recipient)}::jsonb,
@@ -232,6 +232,10 @@ async function insertOrder (tx: postgres.TransactionSql, a: Accept, decisions: R
             ${a.clientIp}, ${a.recipientKey}, ${JSON.stringify(decisions)}::jsonb)
     on conflict (reseller_id, client_order_id) do nothing
     returning ${tx.unsafe(ORDER_COLUMNS)}`
+}
+
+async function insertOrder (tx: postgres.TransactionSql, a: Accept, decisions: RuleDecision[], state: { status: 'succeeded' | 'processing' | 'pending_review', leaseToken?: string }): Promise<OrderRecord> {
+  const [inserted] = await insertOrderQuery(tx, a, decisions, state)
   if (!inserted) throw new Raced()
   return toOrder(inserted)
 }
@@ -242,7 +246,14 @@ async function charge (tx: postgres.TransactionSql, a: Accept): Promise<void> {
   if (!await debit(tx, a.buyer.id, a.amount)) {
     throw new GatewayError('insufficient_balance', { detail: `balance plus credit limit is below the order amount ${a.amount}` })
   }
-  await tx`insert into ledger_entries (reseller_id, kind, amount, currency, order_id) values (${a.buyer.id}, 'order_debit', ${-a.amount}, ${a.sku.currency}, ${a.id})`
+  await ledgerDebit(tx, a)
+}
+
+/** The order's debit in the ledger; written only once the order row exists in the transaction. */
+function ledgerDebit (tx: postgres.TransactionSql, a: Accept): postgres.PendingQuery<postgres.Row[]> {
+  return tx`
+    insert into ledger_entries (reseller_id, kind, amount, currency, order_id)
+    select ${a.buyer.id}, 'order_debit', ${-a.amount}, ${a.sku.currency}, ${a.id} where exists (select 1 from orders where id = ${a.id})`
 }
 
 /** Gives a failed order's amount back, with its ledger entry, in the transaction that fails it. */
@@ -253,6 +264,10 @@ export async function refund (tx: postgres.TransactionSql, order: OrderRecord): 
 }
 
 async function acceptFromPool (a: Accept): Promise<PlacedOrder> {
+  if (a.rules.length === 0) {
+    const placed = await acceptFromPoolPipelined(a)
+    if (placed !== 'slow_debit') return placed
+  }
   const { deps, request, sku, id } = a
   let lowStock: LowStock | null = null
   const placed = await accepting(a, async (tx, decisions) => {
@@ -266,6 +281,49 @@ async function acceptFromPool (a: Accept): Promise<PlacedOrder> {
   })
   reportLowStock(deps.log, lowStock)
   return placed
+}
+
+/** The one-bucket debit found no bucket that could pay alone: the sequential path decides. */
+class SlowDebit extends Error {}
+
+/**
+ * The common pool order (no risk rule applies) in three round trips instead of seven: the
+ * order insert, the key allocation, the one-bucket debit and its ledger row are sent
+ * together in one write and answered together (postgres.js pipelines queries started in the
+ * same tick on the transaction's connection). None waits on another's answer, because every
+ * shortfall rolls the whole transaction back: a client_order_id already taken, too few
+ * keys, or no single bucket able to pay (then the sequential path, which can consolidate
+ * buckets, runs instead). Measured with `npm run bench -- orders`.
+ */
+async function acceptFromPoolPipelined (a: Accept): Promise<PlacedOrder | 'slow_debit'> {
+  const { deps, buyer, request, sku, id } = a
+  const sale = { sku: sku.sku, quantity: request.quantity, orderId: id }
+  let lowStock: LowStock | null = null
+  try {
+    const placed = await deps.sql.begin(async (tx) => {
+      const inserting = insertOrderQuery(tx, a, [], { status: 'succeeded' }).execute()
+      const allocating = allocateCardKeysQuery(tx, sale).execute()
+      const debiting = a.amount > 0 ? debitOneBucket(tx, buyer.id, a.amount).execute() : undefined
+      const ledger = a.amount > 0 ? ledgerDebit(tx, a).execute() : undefined
+      const [inserted, allocated, debited] = await Promise.all([inserting, allocating, debiting, ledger])
+      if (!inserted[0]) throw new Raced()
+      const keys = allocatedKeys(allocated, sale)
+      if (debited?.length === 0) throw new SlowDebit()
+      const order = toOrder(inserted[0])
+      if (sku.lowStockThreshold !== null) lowStock = await lowStockAfterSale(tx, sku.sku, request.quantity, sku.lowStockThreshold)
+      // No callback URL on the order nor on the reseller: no outbox row, no statement.
+      if (request.callback_url !== undefined || buyer.callbackUrl !== null) {
+        await writeOutcomeEvent(tx, order, keys.map((k) => ({ type: 'card_key' as const, expiresAt: k.expiresAt })), deps.firstCallbackDelayMs)
+      }
+      return { order, created: true, keys }
+    })
+    reportLowStock(deps.log, lowStock)
+    return placed
+  } catch (err) {
+    if (err instanceof SlowDebit) return 'slow_debit'
+    if (err instanceof Raced) return replayRaced(await existing(deps.sql, buyer.id, request.client_order_id), a.hash)
+    throw err
+  }
 }
 
 /**

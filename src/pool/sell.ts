@@ -21,11 +21,15 @@ export interface Sale {
 export async function sellCardKeys (tx: postgres.TransactionSql, input: { sku: string, quantity: number, orderId: string, lowStockThreshold: number | null }): Promise<Sale> {
   const keys = await allocateCardKeys(tx, input)
   const threshold = input.lowStockThreshold
-  if (threshold === null) return { keys, lowStock: null }
+  return { keys, lowStock: threshold === null ? null : await lowStockAfterSale(tx, input.sku, input.quantity, threshold) }
+}
+
+/** After a sale of `quantity` keys in this transaction: did it take the stock to or below `threshold`? */
+export async function lowStockAfterSale (tx: postgres.TransactionSql, sku: string, quantity: number, threshold: number): Promise<LowStock | null> {
   // Counting stops at threshold + 1: the check costs the same with ten keys or ten million.
-  const remaining = await availableUpTo(tx, input.sku, threshold + 1)
-  const crossed = remaining <= threshold && remaining + input.quantity > threshold
-  return { keys, lowStock: crossed ? { sku: input.sku, remaining, threshold } : null }
+  const remaining = await availableUpTo(tx, sku, threshold + 1)
+  const crossed = remaining <= threshold && remaining + quantity > threshold
+  return crossed ? { sku, remaining, threshold } : null
 }
 
 export function reportLowStock (log: { warn: (obj: object, msg: string) => void }, lowStock: LowStock | null): void {

@@ -101,8 +101,14 @@ export async function batchesHolding (tx: Queryable, fingerprints: Buffer[]): Pr
  * Throws InsufficientStockError when short, so the caller's transaction cannot commit a
  * partial sale.
  */
-export async function allocateCardKeys (tx: postgres.TransactionSql, input: { sku: string, quantity: number, orderId: string }): Promise<AllocatedCardKey[]> {
-  const rows = await tx<{ id: string, key_id: string, code_ciphertext: Buffer, pin_ciphertext: Buffer | null, serial_ciphertext: Buffer | null, expires_at: Date | string }[]>`
+type AllocatedRow = { id: string, key_id: string, code_ciphertext: Buffer, pin_ciphertext: Buffer | null, serial_ciphertext: Buffer | null, expires_at: Date | string }
+
+/**
+ * The allocation as one statement, not yet sent, so callers may pipeline it: up to
+ * `quantity` sellable keys, soonest-expiring first, marked sold to the order.
+ */
+export function allocateCardKeysQuery (tx: postgres.TransactionSql, input: { sku: string, quantity: number, orderId: string }): postgres.PendingQuery<AllocatedRow[]> {
+  return tx<AllocatedRow[]>`
     with picked as (
       select id from card_keys
       where sku = ${input.sku} and status = 'available' and expires_at > now()
@@ -113,6 +119,10 @@ export async function allocateCardKeys (tx: postgres.TransactionSql, input: { sk
     update card_keys k set status = 'sold', order_id = ${input.orderId}, sold_at = now()
     from picked where k.id = picked.id
     returning k.id, k.key_id, k.code_ciphertext, k.pin_ciphertext, k.serial_ciphertext, k.expires_at`
+}
+
+/** The keys an allocation returned, in the order they were picked; all of them, or InsufficientStockError. */
+export function allocatedKeys (rows: AllocatedRow[], input: { sku: string, quantity: number }): AllocatedCardKey[] {
   if (rows.length < input.quantity) throw new InsufficientStockError(input.sku, input.quantity, rows.length)
   const keys = rows.map((r) => ({
     id: r.id,
@@ -125,6 +135,10 @@ export async function allocateCardKeys (tx: postgres.TransactionSql, input: { sk
   // RETURNING has no order; deliver in the order the keys were picked.
   const rank = (k: AllocatedCardKey) => k.expiresAt?.getTime() ?? Number.POSITIVE_INFINITY
   return keys.sort((a, b) => rank(a) - rank(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+}
+
+export async function allocateCardKeys (tx: postgres.TransactionSql, input: { sku: string, quantity: number, orderId: string }): Promise<AllocatedCardKey[]> {
+  return allocatedKeys(await allocateCardKeysQuery(tx, input), input)
 }
 
 /** Sellable keys left, counted no further than `limit` (cheap enough for every sale). */

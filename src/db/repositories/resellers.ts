@@ -142,11 +142,13 @@ export interface Credential {
   rateLimitPerMinute: number
   tier: string
   currency: string
+  /** The reseller's default callback URL: orders without their own and without this one write no outbox row. */
+  callbackUrl: string | null
 }
 
 const CREDENTIAL_SELECT = `
   select k.id as key_id, k.reseller_id, k.secret_key_id, k.secret_ciphertext, r.auth_mode, r.status, r.ip_allowlist,
-         r.rate_limit_per_minute, r.tier, r.currency
+         r.rate_limit_per_minute, r.tier, r.currency, r.callback_url
   from reseller_api_keys k join resellers r on r.id = k.reseller_id
   where k.revoked_at is null and `
 
@@ -161,7 +163,8 @@ function toCredential (r: Record<string, unknown>): Credential {
     ipAllowlist: r.ip_allowlist as string[],
     rateLimitPerMinute: r.rate_limit_per_minute as number,
     tier: r.tier as string,
-    currency: r.currency as string
+    currency: r.currency as string,
+    callbackUrl: r.callback_url as string | null
   }
 }
 

@@ -12,6 +12,7 @@ export interface AuthenticatedReseller {
   tier: string
   currency: string
   rateLimitPerMinute: number
+  callbackUrl: string | null
 }
 
 declare module 'fastify' {
@@ -166,7 +167,8 @@ export async function registerResellerAuth (app: FastifyInstance): Promise<void>
       throw err
     }
     request.reseller = {
-      id: credential.resellerId, keyId: credential.keyId, tier: credential.tier, currency: credential.currency, rateLimitPerMinute: credential.rateLimitPerMinute
+      id: credential.resellerId, keyId: credential.keyId, tier: credential.tier, currency: credential.currency, rateLimitPerMinute: credential.rateLimitPerMinute,
+      callbackUrl: credential.callbackUrl
     }
     // Refused callers with valid credentials (a leaked key used from elsewhere, a suspended
     // account) count against their IP like failed logins, so they cannot hammer us either.
