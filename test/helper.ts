@@ -140,9 +140,14 @@ export interface GatewayProcess {
   stop (): Promise<number | null>
 }
 
-/** Runs `entitlement-gateway serve` from source in its own process (LOG_LEVEL must let info through: readiness is read from the log). */
-export async function spawnGateway (t: T, env: Record<string, string>, readyTimeoutMs = 60_000): Promise<GatewayProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(packageRoot, 'src/cli/main.ts'), 'serve'], {
+/**
+ * Runs `entitlement-gateway serve` in its own process (LOG_LEVEL must let info through:
+ * readiness is read from the log): from source, or with `compiled`, the built dist/ as
+ * `npm start` runs it (benchmarks measure that).
+ */
+export async function spawnGateway (t: T, env: Record<string, string>, readyTimeoutMs = 60_000, options: { compiled?: boolean } = {}): Promise<GatewayProcess> {
+  const entry = options.compiled === true ? [join(packageRoot, 'dist/src/cli/main.js')] : ['--import', 'tsx', join(packageRoot, 'src/cli/main.ts')]
+  const child = spawn(process.execPath, [...entry, 'serve'], {
     env: { PATH: process.env.PATH ?? '', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   })

@@ -23,7 +23,7 @@ export async function benchGateway (ctx: BenchContext, env: Record<string, strin
   await migrateDatabase(databaseUrl)
   const teardown: (() => unknown)[] = []
   const gw = await spawnGateway({ teardown: (fn) => { teardown.push(fn) } },
-    testEnv(databaseUrl, { LOG_LEVEL: 'info', BOOTSTRAP_ADMIN_TOKEN: BOOTSTRAP, DATABASE_POOL_SIZE: '32', ...env }))
+    testEnv(databaseUrl, { LOG_LEVEL: 'info', BOOTSTRAP_ADMIN_TOKEN: BOOTSTRAP, DATABASE_POOL_SIZE: '32', ...env }), 60_000, { compiled: true })
   const api = async (method: string, path: string, body?: unknown): Promise<Record<string, unknown>> => {
     const res = await fetch(`${gw.url}${path}`, { method, headers: { authorization: `Bearer ${BOOTSTRAP}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) })
     if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`)

@@ -3,6 +3,9 @@
  * printed next to a baseline measured in the same run, because these machines are shared
  * and noisy: compare ratios, not absolute numbers. Results also go to .bench/*.json.
  */
+import { execFileSync } from 'node:child_process'
+import { join } from 'node:path'
+import { packageRoot } from '../../src/paths.js'
 import { drainScenario } from './drain.js'
 import { report, withBenchServer, type BenchContext, type Figure } from './harness.js'
 import { contentionScenario, hotResellerScenario, ordersScenario } from './orders.js'
@@ -25,6 +28,8 @@ const SCENARIOS: Record<string, Scenario> = {
 }
 
 async function main (): Promise<void> {
+  // Gateways run from dist/, as `npm start` runs them: build it from the current source.
+  execFileSync(process.execPath, [join(packageRoot, 'node_modules/typescript/bin/tsc'), '-p', join(packageRoot, 'tsconfig.json')], { stdio: 'inherit' })
   const asked = process.argv.slice(2)
   const unknown = asked.filter((a) => !(a in SCENARIOS))
   if (unknown.length > 0) throw new Error(`unknown scenario(s): ${unknown.join(', ')}; known: ${Object.keys(SCENARIOS).join(', ')}`)
