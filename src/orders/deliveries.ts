@@ -36,10 +36,10 @@ export async function insertSupplierDeliveries (tx: postgres.TransactionSql, key
 
 /** Everything an order delivered, decrypted for its owner (never for logs): supplier deliveries, then pool keys. */
 export async function orderDeliveries (sql: postgres.Sql | postgres.TransactionSql, keyring: Keyring, orderId: string): Promise<Delivery[]> {
-  const supplied = await sql<{ id: string, type: 'card_key' | 'direct_recharge', reference: string | null, key_id: string | null, code_ciphertext: Buffer | null, pin_ciphertext: Buffer | null, serial_ciphertext: Buffer | null, expires_at: unknown }[]>`
-    select id, type, reference, key_id, code_ciphertext, pin_ciphertext, serial_ciphertext, expires_at from order_deliveries where order_id = ${orderId} order by id`
-  const pool = await sql<{ id: string, key_id: string, code_ciphertext: Buffer, pin_ciphertext: Buffer | null, serial_ciphertext: Buffer | null, expires_at: unknown }[]>`
-    select id, key_id, code_ciphertext, pin_ciphertext, serial_ciphertext, expires_at from card_keys where order_id = ${orderId} order by expires_at, id`
+  const [supplied, pool] = await Promise.all([sql<{ id: string, type: 'card_key' | 'direct_recharge', reference: string | null, key_id: string | null, code_ciphertext: Buffer | null, pin_ciphertext: Buffer | null, serial_ciphertext: Buffer | null, expires_at: unknown }[]>`
+    select id, type, reference, key_id, code_ciphertext, pin_ciphertext, serial_ciphertext, expires_at from order_deliveries where order_id = ${orderId} order by id`,
+  sql<{ id: string, key_id: string, code_ciphertext: Buffer, pin_ciphertext: Buffer | null, serial_ciphertext: Buffer | null, expires_at: unknown }[]>`
+    select id, key_id, code_ciphertext, pin_ciphertext, serial_ciphertext, expires_at from card_keys where order_id = ${orderId} order by expires_at, id`])
   const fromSuppliers = supplied.map((d): Delivery => {
     if (d.type === 'direct_recharge' || d.code_ciphertext === null || d.key_id === null) return { type: 'direct_recharge', reference: d.reference ?? '' }
     const keyId = d.key_id

@@ -36,7 +36,7 @@ export interface EngineOptions {
 
 type Failure = { code: string, message: string }
 
-interface Driving {
+export interface Driving {
   order: OrderRecord
   /** Our lease on the order: every write that moves it requires this token. */
   token: string
@@ -102,9 +102,10 @@ export class FulfilmentEngine {
   }
 
   /** Drives a just-accepted order (we hold its lease) in the background. */
-  start (order: OrderRecord, token: string, steps: Step[]): Promise<void> {
+  start (order: OrderRecord, token: string, steps: Step[], known?: Pick<Driving, 'fulfilment' | 'lowStockThreshold' | 'delivery'>): Promise<void> {
     return this.track(order.id, async () => {
-      const routing = await this.routing(order.sku)
+      // The accepting request read the SKU a moment ago: no need to read it again.
+      const routing = known ?? await this.routing(order.sku)
       await this.walk({ order, token, ...routing }, steps, undefined)
     })
   }

@@ -13,7 +13,7 @@ import { recipientKey, refusalOf, secondsToNextUtcDay, type RiskRule, type RuleD
 import { GatewayError } from '../errors/gateway-error.js'
 import { lowStockAfterSale, reportLowStock, sellCardKeys, type LowStock } from '../pool/sell.js'
 import { deliveryFields, orderFields } from './present.js'
-import { pricedSku, type Buyer } from './catalog.js'
+import { pricedSku, type Buyer, type PricedSku } from './catalog.js'
 import { applicableRules, screenOrder } from './risk.js'
 
 export interface OrderRequest {
@@ -104,8 +104,8 @@ export interface PlacedOrder {
   created: boolean
   /** Keys sold by this call (new pool orders only); others read theirs with orderDeliveries. */
   keys: AllocatedCardKey[]
-  /** A new order accepted for supplier fulfilment: the plan to walk and our lease on it. */
-  fulfil?: { steps: Step[], leaseToken: string }
+  /** A new order accepted for supplier fulfilment: the plan to walk, our lease on it, and its SKU's routing as read. */
+  fulfil?: { steps: Step[], leaseToken: string, sku: { fulfilment: PricedSku['fulfilment'], lowStockThreshold: number | null, delivery: 'card_key' | 'direct_recharge' } }
 }
 
 /** Where the order came from, beside what it asks for (not part of the idempotent request). */
@@ -332,10 +332,29 @@ async function acceptFromPoolPipelined (a: Accept): Promise<PlacedOrder | 'slow_
  */
 async function acceptForSuppliers (a: Accept, steps: Step[]): Promise<PlacedOrder> {
   const leaseToken = randomUUID()
+  const fulfil = { steps, leaseToken, sku: { fulfilment: a.sku.fulfilment, lowStockThreshold: a.sku.lowStockThreshold, delivery: a.sku.delivery as 'card_key' | 'direct_recharge' } }
+  if (a.rules.length === 0) {
+    // As for pool orders: the insert, the one-bucket debit and the ledger row in one write.
+    try {
+      return await a.deps.sql.begin(async (tx) => {
+        const [inserted, debited] = await Promise.all([
+          insertOrderQuery(tx, a, [], { status: 'processing', leaseToken }).execute(),
+          a.amount > 0 ? debitOneBucket(tx, a.buyer.id, a.amount).execute() : undefined,
+          a.amount > 0 ? ledgerDebit(tx, a).execute() : undefined
+        ])
+        if (!inserted[0]) throw new Raced()
+        if (debited?.length === 0) throw new SlowDebit()
+        return { order: toOrder(inserted[0]), created: true, keys: [], fulfil }
+      })
+    } catch (err) {
+      if (err instanceof Raced) return replayRaced(await existing(a.deps.sql, a.buyer.id, a.request.client_order_id), a.hash)
+      if (!(err instanceof SlowDebit)) throw err
+    }
+  }
   return await accepting(a, async (tx, decisions) => {
     const order = await insertOrder(tx, a, decisions, { status: 'processing', leaseToken })
     await charge(tx, a)
-    return { order, created: true, keys: [], fulfil: { steps, leaseToken } }
+    return { order, created: true, keys: [], fulfil }
   })
 }
 

@@ -35,7 +35,7 @@ export default async function createOrder (app: FastifyInstance): Promise<void> 
       deliveries = openDeliveries(keyring, placed.keys).map((k) => ({ type: 'card_key', code: k.code, pin: k.pin, serial: k.serial, expiresAt: k.expiresAt }))
     } else {
       if (placed.fulfil) {
-        void app.fulfilment.start(order, placed.fulfil.leaseToken, placed.fulfil.steps)
+        void app.fulfilment.start(order, placed.fulfil.leaseToken, placed.fulfil.steps, placed.fulfil.sku)
         order = await app.fulfilment.waitForFinal(order.id, config.orderSyncWaitMs)
       }
       deliveries = await orderDeliveries(database.sql, keyring, order.id)
