@@ -1,10 +1,12 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import type postgres from 'postgres'
 import type { Keyring } from '../crypto/keyring.js'
 import { writeAuditSql, type AuditActor } from '../db/repositories/audit-log.js'
-import { batchesHolding, insertSealedKeys, sealCardKey, type EncryptedRow } from '../db/repositories/card-keys.js'
+import { cardKeyAad, createImportStage, FINGERPRINT_PURPOSE, IMPORT_STAGE_COLUMNS, storeChunk } from '../db/repositories/card-keys.js'
 import { newId } from '../domain/ids.js'
 import { checkCardKey, normaliseCardKey } from '../domain/pool/card-key.js'
 import { GatewayError } from '../errors/gateway-error.js'
+import { CopyBinaryWriter } from './copy-binary.js'
 import type { ImportLine } from './csv.js'
 
 export type ImportIssueKind = 'rejected' | 'duplicate_in_batch' | 'duplicate_in_pool'
@@ -31,17 +33,35 @@ export interface ImportBatchInput {
   actor: AuditActor
 }
 
-/** Rows per INSERT: large enough to amortise round trips, small enough to bound memory. */
-const CHUNK = 2000
+/** Rows per COPY: large enough to amortise round trips, small enough to bound memory (~2 MB). */
+const CHUNK = 10_000
+/**
+ * Lines sealed between two turns of the event loop. Sealing is synchronous and lines arrive
+ * in bursts of thousands: without these turns the database's answers for the previous chunk
+ * would wait behind a whole burst, and the database would idle instead of working in parallel.
+ */
+const LINES_PER_TURN = 256
 /** Batches this large refresh the planner's statistics of the pool at once. */
 const ANALYZE_AFTER = 1000
 
+/** Seals one key into a row of the import stage: id, code, pin, serial, fingerprint. */
+function stageKey (rows: CopyBinaryWriter, keyring: Keyring, key: { code: string, pin: string | null, serial: string | null }, fingerprint: Buffer): void {
+  const id = newId('ck')
+  rows.row()
+  rows.text(id)
+  rows.bytes(keyring.encrypt(key.code, cardKeyAad(id, 'code')).ciphertext)
+  rows.bytes(key.pin === null ? null : keyring.encrypt(key.pin, cardKeyAad(id, 'pin')).ciphertext)
+  rows.bytes(key.serial === null ? null : keyring.encrypt(key.serial, cardKeyAad(id, 'serial')).ciphertext)
+  rows.bytes(fingerprint)
+}
+
 /**
  * Imports one batch in one transaction: all of it or none of it. Lines stream through in
- * chunks, so a file of millions of codes needs memory for one chunk only. Duplicates are
- * found by the pool-wide unique fingerprint index (within this batch and against every
- * code already in the pool, any SKU) and reported by line, like bad lines: nothing is
- * dropped silently, and no report ever contains a code.
+ * chunks, so a file of millions of codes needs memory for one chunk only; the next chunk is
+ * read and encrypted while the database stores the previous one. Duplicates are found by the
+ * pool-wide unique fingerprint index (within this batch and against every code already in
+ * the pool, any SKU) and reported by line, like bad lines: nothing is dropped silently, and
+ * no report ever contains a code.
  */
 export async function importBatch (
   sql: postgres.Sql,
@@ -57,6 +77,8 @@ export async function importBatch (
     await tx`
       insert into card_key_batches (id, sku, source, unit_cost, currency, expires_at, imported_by)
       values (${batchId}, ${input.sku}, ${input.source}, ${input.unitCost}, ${sku.currency}, ${input.expiresAt?.toISOString() ?? null}, ${input.actor.actorId})`
+    await createImportStage(tx)
+    const batch = { id: batchId, sku: input.sku, keyId: keyring.primaryKeyId, expiresAt: input.expiresAt }
 
     const summary: ImportSummary = { batchId, sku: input.sku, imported: 0, duplicates: 0, rejected: 0 }
     // Held until the chunk is flushed, so issues come out in line order.
@@ -67,31 +89,28 @@ export async function importBatch (
       pending.push({ line, kind, reason })
     }
     let read = 0
-    let rows: EncryptedRow[] = []
+    const rows = new CopyBinaryWriter(IMPORT_STAGE_COLUMNS)
     let lineOf = new Map<string, number>()
 
-    const store = async (chunk: { rows: EncryptedRow[], lineOf: Map<string, number>, issues: ImportIssue[], read: number }): Promise<void> => {
-      const inserted = await insertSealedKeys(tx, { id: batchId, sku: input.sku, expiresAt: input.expiresAt }, chunk.rows)
-      summary.imported += inserted.size
-      const refused = chunk.rows.filter((r) => !inserted.has(r.fingerprint.toString('hex')))
-      const holders = await batchesHolding(tx, refused.map((r) => r.fingerprint))
-      for (const r of refused) {
-        const fp = r.fingerprint.toString('hex')
-        const line = chunk.lineOf.get(fp) ?? 0
+    const store = async (chunk: { data: Buffer, rows: number, lineOf: Map<string, number>, issues: ImportIssue[], read: number }): Promise<void> => {
+      const stored = await storeChunk(tx, batch, chunk.data, chunk.rows)
+      summary.imported += stored.inserted
+      for (const [fp, holder] of stored.refused) {
         summary.duplicates++
-        chunk.issues.push(holders.get(fp) === batchId
-          ? { line, kind: 'duplicate_in_batch', reason: 'code appears earlier in this batch' }
-          : { line, kind: 'duplicate_in_pool', reason: 'code is already in the pool' })
+        chunk.issues.push({
+          line: chunk.lineOf.get(fp) ?? 0,
+          ...(holder === batchId
+            ? { kind: 'duplicate_in_batch', reason: 'code appears earlier in this batch' }
+            : { kind: 'duplicate_in_pool', reason: 'code is already in the pool' })
+        })
       }
       for (const found of chunk.issues.sort((a, b) => a.line - b.line)) hooks.onIssue?.(found)
       hooks.onProgress?.(chunk.read)
     }
 
-    // The next chunk is read and encrypted while the database stores the previous one.
     let storing: Promise<void> = Promise.resolve()
     const flush = async (): Promise<void> => {
-      const chunk = { rows, lineOf, issues: pending, read }
-      rows = []
+      const chunk = { rows: rows.rows, data: rows.take(), lineOf, issues: pending, read }
       lineOf = new Map()
       pending = []
       await storing
@@ -100,29 +119,37 @@ export async function importBatch (
       storing.catch(() => {})
     }
 
-    for await (const item of lines) {
-      read++
-      if (item.error !== undefined) {
-        issue(item.line, 'rejected', item.error)
-        continue
+    try {
+      for await (const item of lines) {
+        if (++read % LINES_PER_TURN === 0) await yieldToEventLoop()
+        if (item.error !== undefined) {
+          issue(item.line, 'rejected', item.error)
+          continue
+        }
+        const problem = checkCardKey(item.key)
+        if (problem) {
+          issue(item.line, 'rejected', problem)
+          continue
+        }
+        const key = normaliseCardKey(item.key)
+        const fingerprint = keyring.fingerprint(FINGERPRINT_PURPOSE, key.code)
+        const fp = fingerprint.toString('hex')
+        const earlier = lineOf.get(fp)
+        if (earlier !== undefined) {
+          // Twice in the same chunk: one INSERT cannot tell us which copy it kept.
+          issue(item.line, 'duplicate_in_batch', `code appears earlier in this batch (line ${earlier})`)
+          continue
+        }
+        lineOf.set(fp, item.line)
+        stageKey(rows, keyring, key, fingerprint)
+        if (rows.rows >= CHUNK || pending.length >= CHUNK) await flush()
       }
-      const problem = checkCardKey(item.key)
-      if (problem) {
-        issue(item.line, 'rejected', problem)
-        continue
-      }
-      const sealed = sealCardKey(keyring, normaliseCardKey(item.key))
-      const fp = sealed.fingerprint.toString('hex')
-      if (lineOf.has(fp)) {
-        // Twice in the same chunk: one INSERT cannot tell us which copy it kept.
-        issue(item.line, 'duplicate_in_batch', `code appears earlier in this batch (line ${lineOf.get(fp)})`)
-        continue
-      }
-      lineOf.set(fp, item.line)
-      rows.push(sealed)
-      if (rows.length >= CHUNK || pending.length >= CHUNK) await flush()
+      await flush()
+    } catch (err) {
+      // Let a store in flight finish first: the rollback must not meet a COPY half-way.
+      await storing.catch(() => {})
+      throw err
     }
-    await flush()
     await storing
 
     await tx`

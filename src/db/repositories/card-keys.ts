@@ -1,6 +1,6 @@
+import { finished } from 'node:stream/promises'
 import type postgres from 'postgres'
-import type { Keyring, Sealed } from '../../crypto/keyring.js'
-import { newId } from '../../domain/ids.js'
+import type { Keyring } from '../../crypto/keyring.js'
 import type { CardKeyStatus, PlainCardKey } from '../../domain/pool/card-key.js'
 import { InsufficientStockError } from '../../domain/pool/errors.js'
 import { toDate } from '../timestamps.js'
@@ -30,29 +30,6 @@ export interface AllocatedCardKey extends SealedCardKey {
   expiresAt: Date | null
 }
 
-export interface EncryptedRow {
-  id: string
-  key_id: string
-  code_ciphertext: Buffer
-  pin_ciphertext: Buffer | null
-  serial_ciphertext: Buffer | null
-  fingerprint: Buffer
-}
-
-export function sealCardKey (keyring: Keyring, key: { code: string, pin: string | null, serial: string | null }): EncryptedRow {
-  const id = newId('ck')
-  const seal = (value: string | null, field: 'code' | 'pin' | 'serial'): Sealed | null => value === null ? null : keyring.encrypt(value, cardKeyAad(id, field))
-  const code = seal(key.code, 'code') as Sealed
-  return {
-    id,
-    key_id: code.keyId,
-    code_ciphertext: code.ciphertext,
-    pin_ciphertext: seal(key.pin, 'pin')?.ciphertext ?? null,
-    serial_ciphertext: seal(key.serial, 'serial')?.ciphertext ?? null,
-    fingerprint: keyring.fingerprint(FINGERPRINT_PURPOSE, key.code)
-  }
-}
-
 export function openCardKey (keyring: Keyring, row: SealedCardKey): Required<PlainCardKey> {
   const open = (blob: Buffer | null, field: 'code' | 'pin' | 'serial'): string | null =>
     blob === null ? null : keyring.decryptString({ keyId: row.keyId, ciphertext: blob }, cardKeyAad(row.id, field))
@@ -66,31 +43,66 @@ export function openCardKey (keyring: Keyring, row: SealedCardKey): Required<Pla
  */
 const hex = (b: Buffer | null): string | null => b === null ? null : '\\x' + b.toString('hex')
 
-/**
- * Inserts sealed rows of one batch; returns the fingerprints (hex) that went in. A
- * fingerprint already in the pool (this batch or any other, any SKU) is skipped by the
- * unique index.
+/*
+ * Imports go through a staging table: each chunk is COPYed in (binary, so ciphertexts travel
+ * as raw bytes, not as hex the server parses back) and moved into card_keys by one
+ * INSERT … SELECT. The stage has no constraint a row of ours can break, which matters:
+ * postgres.js never settles a COPY whose error arrives after its data was sent
+ * (porsager/postgres#1173), so COPY must not go straight into card_keys, where a duplicate
+ * raises one. Its columns are those of IMPORT_STAGE_COLUMNS, in that order.
  */
-export async function insertSealedKeys (tx: Queryable, batch: { id: string, sku: string, expiresAt: Date | null }, rows: EncryptedRow[]): Promise<Set<string>> {
-  if (rows.length === 0) return new Set()
-  const inserted = await tx<{ fingerprint: Buffer }[]>`
-    insert into card_keys (id, batch_id, sku, key_id, code_ciphertext, pin_ciphertext, serial_ciphertext, fingerprint, expires_at)
-    select u.id, ${batch.id}, ${batch.sku}, u.key_id, u.code, u.pin, u.serial, u.fingerprint, coalesce(${batch.expiresAt?.toISOString() ?? null}::timestamptz, 'infinity')
-    from unnest(${rows.map((r) => r.id)}::text[], ${rows.map((r) => r.key_id)}::text[],
-      ${rows.map((r) => hex(r.code_ciphertext))}::text[]::bytea[], ${rows.map((r) => hex(r.pin_ciphertext))}::text[]::bytea[],
-      ${rows.map((r) => hex(r.serial_ciphertext))}::text[]::bytea[], ${rows.map((r) => hex(r.fingerprint))}::text[]::bytea[])
-      as u(id, key_id, code, pin, serial, fingerprint)
-    on conflict (fingerprint) do nothing
-    returning fingerprint`
-  return new Set(inserted.map((r) => r.fingerprint.toString('hex')))
+
+/** id, code, pin, serial, fingerprint: the row written for each key by the importer. */
+export const IMPORT_STAGE_COLUMNS = 5
+
+/** Only a lost connection or a cancelled statement can leave a COPY unsettled; then fail, not hang. */
+const STAGE_COPY_TIMEOUT_MS = 120_000
+
+/** The transaction's staging table for one import; dropped at commit or rollback. */
+export async function createImportStage (tx: postgres.TransactionSql): Promise<void> {
+  await tx`create temp table card_key_import (id text, code bytea, pin bytea, serial bytea, fingerprint bytea) on commit drop`
 }
 
-/** For fingerprints refused by the unique index: which batch already holds each. */
-export async function batchesHolding (tx: Queryable, fingerprints: Buffer[]): Promise<Map<string, string>> {
-  if (fingerprints.length === 0) return new Map()
-  const rows = await tx<{ fingerprint: Buffer, batch_id: string }[]>`
-    select fingerprint, batch_id from card_keys where fingerprint = any(${fingerprints.map(hex)}::text[]::bytea[])`
-  return new Map(rows.map((r) => [r.fingerprint.toString('hex'), r.batch_id]))
+export interface StoredChunk {
+  inserted: number
+  /** Fingerprints (hex) of staged rows the pool already held, with the batch holding each (null if unseen). */
+  refused: Map<string, string | null>
+}
+
+/**
+ * Moves one chunk (a binary COPY of `rows` rows) through the stage into the batch. A code
+ * already in the pool, in this batch or any other of any SKU, is left out by the unique
+ * fingerprint index; only then is the stage read again to tell which rows and who holds them.
+ */
+export async function storeChunk (tx: postgres.TransactionSql, batch: { id: string, sku: string, keyId: string, expiresAt: Date | null }, data: Buffer, rows: number): Promise<StoredChunk> {
+  if (rows === 0) return { inserted: 0, refused: new Map() }
+  await tx`truncate card_key_import`
+  const stream = await tx`copy card_key_import from stdin (format binary)`.writable()
+  let timer: NodeJS.Timeout | undefined
+  try {
+    await Promise.race([
+      finished(stream.end(data)),
+      new Promise((_resolve, reject) => { timer = setTimeout(() => reject(new Error('COPY into the import stage did not complete')), STAGE_COPY_TIMEOUT_MS) })
+    ])
+  } finally {
+    clearTimeout(timer)
+  }
+  const result = await tx`
+    insert into card_keys (id, batch_id, sku, key_id, code_ciphertext, pin_ciphertext, serial_ciphertext, fingerprint, expires_at)
+    select id, ${batch.id}, ${batch.sku}, ${batch.keyId}, code, pin, serial, fingerprint, coalesce(${batch.expiresAt?.toISOString() ?? null}::timestamptz, 'infinity')
+    from card_key_import
+    on conflict (fingerprint) do nothing`
+  const inserted = result.count
+  const refused = new Map<string, string | null>()
+  if (inserted === rows) return { inserted, refused }
+  // A refused row's fingerprint is held by a row with another id: an earlier line of this
+  // batch or a code of another batch.
+  const holders = await tx<{ fingerprint: Buffer, batch_id: string | null }[]>`
+    select s.fingerprint, k.batch_id from card_key_import s
+    left join card_keys k on k.fingerprint = s.fingerprint
+    where k.id is distinct from s.id`
+  for (const h of holders) refused.set(h.fingerprint.toString('hex'), h.batch_id)
+  return { inserted, refused }
 }
 
 /**
