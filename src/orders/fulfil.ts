@@ -59,6 +59,9 @@ interface AttemptContext {
 
 const OPEN = OPEN_ATTEMPT_STATUSES as string[]
 
+/** Our lease on an order ran out and another process holds it: what we did is rolled back. */
+class LeaseLost extends Error {}
+
 /** Waits for `work` (when there is any) or `ms`, whichever comes first; never throws. */
 async function settledWithin (work: Promise<unknown> | undefined, ms: number): Promise<void> {
   const timer = new AbortController()
@@ -364,23 +367,41 @@ export class FulfilmentEngine {
   }
 
   /** The finishing transaction's first step: final status, only while we hold the lease. */
-  private async finishOrder (tx: postgres.TransactionSql, d: Driving, status: 'succeeded' | 'failed', failure: Failure | null): Promise<OrderRecord | undefined> {
-    const [row] = await tx.unsafe(`
+  private finishOrderQuery (tx: postgres.TransactionSql, d: Driving, status: 'succeeded' | 'failed', failure: Failure | null): postgres.PendingQuery<postgres.Row[]> {
+    return tx.unsafe(`
       update orders set status = $3, failure = $4::jsonb, completed_at = now(), lease_token = null, lease_until = null, next_check_at = null
       where id = $1 and status = 'processing' and lease_token = $2
       returning ${ORDER_COLUMNS}`, [d.order.id, d.token, status, failure === null ? null : JSON.stringify(failure)])
+  }
+
+  private async finishOrder (tx: postgres.TransactionSql, d: Driving, status: 'succeeded' | 'failed', failure: Failure | null): Promise<OrderRecord | undefined> {
+    const [row] = await this.finishOrderQuery(tx, d, status, failure)
     return row ? toOrder(row) : undefined
   }
 
   private async finishSucceeded (d: Driving, attemptId: string, outcome: Extract<Outcome, { status: 'succeeded' }>, queries: number): Promise<void> {
+    try {
+      await this.finishSucceededTx(d, attemptId, outcome, queries)
+    } catch (err) {
+      // Another process drives the order now; it settles the attempt the same way.
+      if (!(err instanceof LeaseLost)) throw err
+    }
+  }
+
+  private async finishSucceededTx (d: Driving, attemptId: string, outcome: Extract<Outcome, { status: 'succeeded' }>, queries: number): Promise<void> {
     await this.o.sql.begin(async (tx) => {
-      const order = await this.finishOrder(tx, d, 'succeeded', null)
-      if (!order) return
-      await tx`
-        update supplier_attempts set status = 'succeeded', supplier_order_id = coalesce(${outcome.supplierOrderId}, supplier_order_id),
-          latency_ms = coalesce(latency_ms, ${outcome.latencyMs}), queries = queries + ${queries}, completed_at = now(), updated_at = now()
-        where id = ${attemptId}`
-      await insertSupplierDeliveries(tx, this.o.keyring, { orderId: order.id, attemptId, codes: outcome.codes })
+      // Sent in one write; if our lease is gone (the order is another process's now), the
+      // finish matches no row and the whole transaction is rolled back.
+      const [finished] = await Promise.all([
+        this.finishOrderQuery(tx, d, 'succeeded', null).execute(),
+        tx`
+          update supplier_attempts set status = 'succeeded', supplier_order_id = coalesce(${outcome.supplierOrderId}, supplier_order_id),
+            latency_ms = coalesce(latency_ms, ${outcome.latencyMs}), queries = queries + ${queries}, completed_at = now(), updated_at = now()
+          where id = ${attemptId}`.execute(),
+        insertSupplierDeliveries(tx, this.o.keyring, { orderId: d.order.id, attemptId, codes: outcome.codes })
+      ])
+      if (!finished[0]) throw new LeaseLost()
+      const order = toOrder(finished[0])
       const outbox = outcome.codes.length === 0
         ? [{ type: 'direct_recharge' as const, reference: attemptId }]
         : outcome.codes.map((c) => ({ type: 'card_key' as const, expiresAt: c.expiresAt === null ? null : new Date(c.expiresAt) }))
