@@ -72,5 +72,18 @@ export const cardKeys = pgTable('card_keys', {
   check('card_keys_voided_has_time', sql`(${t.status} = 'voided') <= (${t.voidedAt} is not null)`)
 ])
 
+/**
+ * Per SKU, a place in allocation order (expires_at, then id) that no sellable key sorts
+ * before: allocation starts its index scan there instead of walking the entries that sold
+ * keys leave at the front of the allocation index until VACUUM removes them. Lowered by
+ * triggers whenever a key appears or moves before it, raised by card_key_floors_advance
+ * (migration 0013).
+ */
+export const cardKeyFloors = pgTable('card_key_floors', {
+  sku: text('sku').primaryKey().references(() => skus.sku),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  cardKeyId: text('card_key_id').notNull()
+})
+
 export type CardKeyBatch = typeof cardKeyBatches.$inferSelect
 export type CardKey = typeof cardKeys.$inferSelect
