@@ -11,6 +11,17 @@ export type Delivery =
 
 const aad = (id: string, field: string): string => `order_deliveries:${id}:${field}`
 
+/** Pool keys just sold, opened for their buyer. */
+export function poolDeliveries (keyring: Keyring, keys: Parameters<typeof openDeliveries>[1]): Delivery[] {
+  return openDeliveries(keyring, keys).map((k) => ({ type: 'card_key', code: k.code, pin: k.pin, serial: k.serial, expiresAt: k.expiresAt }))
+}
+
+/** A supplier's expiry as a date; what cannot be read as one is no expiry. */
+export function expiryOf (text: string | null): Date | null {
+  const date = text === null ? null : new Date(text)
+  return date === null || Number.isNaN(date.getTime()) ? null : date
+}
+
 /**
  * Records what a supplier delivered, in the caller's (finishing) transaction: a reference
  * for a direct recharge, or its codes sealed like pool codes.
@@ -24,11 +35,11 @@ export async function insertSupplierDeliveries (tx: postgres.TransactionSql, key
     const id = newId('dlv')
     const code = keyring.encrypt(c.code, aad(id, 'code'))
     const seal = (v: string | null, field: string): Buffer | null => v === null ? null : keyring.encrypt(v, aad(id, field)).ciphertext
-    const expires = c.expiresAt === null ? null : new Date(c.expiresAt)
+    const expires = expiryOf(c.expiresAt)
     return {
       id, order_id: input.orderId, attempt_id: input.attemptId, type: 'card_key', key_id: code.keyId, code_ciphertext: code.ciphertext,
       pin_ciphertext: seal(c.pin, 'pin'), serial_ciphertext: seal(c.serial, 'serial'),
-      expires_at: expires === null || Number.isNaN(expires.getTime()) ? null : expires.toISOString()
+      expires_at: expires?.toISOString() ?? null
     }
   })
   await tx`insert into order_deliveries ${tx(rows)}`

@@ -12,7 +12,7 @@ import type { SupplierResult } from '../domain/supplier.js'
 import { reportLowStock, sellCardKeys, type LowStock } from '../pool/sell.js'
 import type { Outcome, SupplierExecutor } from '../suppliers/executor.js'
 import type { SupplierRegistry } from '../suppliers/registry.js'
-import { insertSupplierDeliveries } from './deliveries.js'
+import { expiryOf, insertSupplierDeliveries, poolDeliveries, type Delivery } from './deliveries.js'
 import { getOrder, ORDER_COLUMNS, refund, toOrder, writeOutcomeEvent, type OrderRecord } from './orders.js'
 
 interface Log {
@@ -87,8 +87,16 @@ function failureOf (r: SupplierResult): Failure {
  * the finish is one transaction with the guard `status = 'processing'`, so an order is
  * finished, refunded and announced exactly once.
  */
+/** An order this process finished, with what it delivered (codes in clear, for its buyer only). */
+export interface Finished {
+  order: OrderRecord
+  deliveries: Delivery[]
+}
+
 export class FulfilmentEngine {
   private readonly running = new Map<string, Promise<void>>()
+  /** Set by each finish until the drive that made it collects it (start) or drops it. */
+  private readonly finished = new Map<string, Finished>()
   /** Set by drain(): no new background claims while the process shuts down. */
   private closing = false
 
@@ -105,12 +113,31 @@ export class FulfilmentEngine {
   }
 
   /** Drives a just-accepted order (we hold its lease) in the background. */
-  start (order: OrderRecord, token: string, steps: Step[], known?: Pick<Driving, 'fulfilment' | 'lowStockThreshold' | 'delivery'>): Promise<void> {
-    return this.track(order.id, async () => {
+  /**
+   * Drives a just-accepted order (we hold its lease); resolves with the order and what it
+   * delivered when this drive finished it, undefined when it is left pending (or failed to
+   * run: the reconciler resumes it).
+   */
+  async start (order: OrderRecord, token: string, steps: Step[], known?: Pick<Driving, 'fulfilment' | 'lowStockThreshold' | 'delivery'>): Promise<Finished | undefined> {
+    await this.track(order.id, async () => {
       // The accepting request read the SKU a moment ago: no need to read it again.
       const routing = known ?? await this.routing(order.sku)
       await this.walk({ order, token, ...routing }, steps, undefined)
     })
+    return this.collect(order.id)
+  }
+
+  /** The drive's result if it comes within `ms`, else undefined (the drive goes on). */
+  async within (drive: Promise<Finished | undefined>, ms: number): Promise<Finished | undefined> {
+    let result: Finished | undefined
+    await settledWithin(drive.then((r) => { result = r }), ms)
+    return result
+  }
+
+  private collect (orderId: string): Finished | undefined {
+    const done = this.finished.get(orderId)
+    this.finished.delete(orderId)
+    return done
   }
 
   /** Waits up to `ms` for the order to end (ORDER_SYNC_WAIT_MS); returns it as it then is. */
@@ -147,7 +174,7 @@ export class FulfilmentEngine {
             order by next_check_at limit ${room} for update skip locked) due
       where o.id = due.id
       returning o.id, o.lease_token`
-    for (const c of claimed) void this.track(c.id, async () => await this.resume(c.id, c.lease_token))
+    for (const c of claimed) void this.track(c.id, async () => await this.resume(c.id, c.lease_token)).then(() => this.collect(c.id))
     return claimed.length
   }
 
@@ -163,6 +190,7 @@ export class FulfilmentEngine {
       returning lease_token`
     if (claimed) {
       await this.track(orderId, async () => await this.resume(orderId, claimed.lease_token))
+      this.collect(orderId)
       return
     }
     await this.o.sql`update orders set next_check_at = now() where id = ${orderId} and status = 'processing'`
@@ -389,6 +417,7 @@ export class FulfilmentEngine {
   }
 
   private async finishSucceededTx (d: Driving, attemptId: string, outcome: Extract<Outcome, { status: 'succeeded' }>, queries: number): Promise<void> {
+    let done: Finished | undefined
     await this.o.sql.begin(async (tx) => {
       // Sent in one write; if our lease is gone (the order is another process's now), the
       // finish matches no row and the whole transaction is rolled back.
@@ -402,11 +431,13 @@ export class FulfilmentEngine {
       ])
       if (!finished[0]) throw new LeaseLost()
       const order = toOrder(finished[0])
-      const outbox = outcome.codes.length === 0
-        ? [{ type: 'direct_recharge' as const, reference: attemptId }]
-        : outcome.codes.map((c) => ({ type: 'card_key' as const, expiresAt: c.expiresAt === null ? null : new Date(c.expiresAt) }))
-      await writeOutcomeEvent(tx, order, outbox, this.o.firstCallbackDelayMs)
+      const deliveries: Delivery[] = outcome.codes.length === 0
+        ? [{ type: 'direct_recharge', reference: attemptId }]
+        : outcome.codes.map((c) => ({ type: 'card_key', code: c.code, pin: c.pin, serial: c.serial, expiresAt: expiryOf(c.expiresAt) }))
+      await writeOutcomeEvent(tx, order, deliveries, this.o.firstCallbackDelayMs)
+      done = { order, deliveries }
     })
+    if (done) this.finished.set(d.order.id, done)
   }
 
   /** Fails the order and refunds it in full, in one transaction. */
@@ -424,6 +455,7 @@ export class FulfilmentEngine {
       }
       await refund(tx, order)
       await writeOutcomeEvent(tx, order, [], this.o.firstCallbackDelayMs)
+      this.finished.set(order.id, { order, deliveries: [] })
     })
     this.o.log.info({ order: d.order.id, failure: failure.code }, 'order failed and refunded')
   }
@@ -437,6 +469,7 @@ export class FulfilmentEngine {
         const sale = await sellCardKeys(tx, { sku: order.sku, quantity: order.quantity, orderId: order.id, lowStockThreshold: d.lowStockThreshold })
         await writeOutcomeEvent(tx, order, sale.keys.map((k) => ({ type: 'card_key' as const, expiresAt: k.expiresAt })), this.o.firstCallbackDelayMs)
         lowStock = sale.lowStock
+        this.finished.set(order.id, { order, deliveries: poolDeliveries(this.o.keyring, sale.keys) })
         return 'sold' as const
       })
       reportLowStock(this.o.log, lowStock)

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { normaliseCallbackUrl } from '../../../callback-url.js'
-import { orderDeliveries, type Delivery } from '../../../../orders/deliveries.js'
-import { openDeliveries, placeOrder } from '../../../../orders/orders.js'
+import { orderDeliveries, poolDeliveries, type Delivery } from '../../../../orders/deliveries.js'
+import { placeOrder } from '../../../../orders/orders.js'
 import { buyer } from '../../../plugins/reseller-auth.js'
 import { CreateOrderBody, OrderSchema } from '../../../schemas/orders.js'
 import { presentOrder } from '../present.js'
@@ -30,16 +30,18 @@ export default async function createOrder (app: FastifyInstance): Promise<void> 
       supplierHealth: () => app.suppliers.health(), leaseMs: app.fulfilment.acceptLeaseMs()
     }, buyer(request), body, { clientIp: request.ip })
     let order = placed.order
-    let deliveries: Delivery[]
+    let deliveries: Delivery[] | undefined
     if (placed.keys.length > 0) {
-      deliveries = openDeliveries(keyring, placed.keys).map((k) => ({ type: 'card_key', code: k.code, pin: k.pin, serial: k.serial, expiresAt: k.expiresAt }))
-    } else {
-      if (placed.fulfil) {
-        void app.fulfilment.start(order, placed.fulfil.leaseToken, placed.fulfil.steps, placed.fulfil.sku)
-        order = await app.fulfilment.waitForFinal(order.id, config.orderSyncWaitMs)
-      }
-      deliveries = await orderDeliveries(database.sql, keyring, order.id)
+      deliveries = poolDeliveries(keyring, placed.keys)
+    } else if (placed.fulfil) {
+      const started = Date.now()
+      const drive = app.fulfilment.start(order, placed.fulfil.leaseToken, placed.fulfil.steps, placed.fulfil.sku)
+      // Finished by this drive within the wait: its answer is the response, nothing to read back.
+      const finished = await app.fulfilment.within(drive, config.orderSyncWaitMs)
+      if (finished) ({ order, deliveries } = finished)
+      else order = await app.fulfilment.waitForFinal(order.id, Math.max(0, config.orderSyncWaitMs - (Date.now() - started)))
     }
+    deliveries ??= await orderDeliveries(database.sql, keyring, order.id)
     return reply.code(placed.created ? 201 : 200).header('cache-control', 'no-store').send(presentOrder(order, deliveries))
   })
 }
