@@ -1,6 +1,7 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import autocannon from 'autocannon'
+import postgres from 'postgres'
 import { migrateDatabase } from '../../src/db/migrate.js'
 import { spawnGateway, testEnv, type GatewayProcess } from '../helper.js'
 import type { BenchContext } from './harness.js'
@@ -14,6 +15,12 @@ export interface BenchGateway {
   gw: GatewayProcess
   databaseUrl: string
   api: (method: string, path: string, body?: unknown) => Promise<Record<string, unknown>>
+  /**
+   * After seeding, before measuring: planner statistics for what was just written (small
+   * imports do not ANALYZE by themselves), and a short load of `url` so that connections,
+   * prepared statements and JIT are warm for whichever case is measured first.
+   */
+  settle: (url: string, requests: Partial<autocannon.Options>) => Promise<void>
   close: () => Promise<void>
 }
 
@@ -29,7 +36,16 @@ export async function benchGateway (ctx: BenchContext, env: Record<string, strin
     if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`)
     return await res.json() as Record<string, unknown>
   }
-  return { gw, databaseUrl, api, close: async () => { for (const fn of teardown.reverse()) await fn() } }
+  const settle = async (url: string, requests: Partial<autocannon.Options>): Promise<void> => {
+    const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} })
+    try {
+      await sql`analyze`
+    } finally {
+      await sql.end()
+    }
+    await autocannon({ url, connections: 8, duration: 2, ...requests })
+  }
+  return { gw, databaseUrl, api, settle, close: async () => { for (const fn of teardown.reverse()) await fn() } }
 }
 
 /** A card-key SKU priced 1 for tier standard, with `keys` random codes in the pool. */

@@ -49,6 +49,7 @@ export async function ordersScenario (ctx: BenchContext): Promise<Figure[]> {
     await priceSkus(bench.api, ['bench-order', 'bench-direct'])
     const buyer = await reseller(bench.api, 'bench')
     const url = `${bench.gw.url}/v1/orders`
+    await bench.settle(url, orderRequests(() => ({ sku: 'bench-order', buyer })))
 
     ctx.log(`orders: GET /healthz, ${CONNECTIONS} connections, ${SECONDS} s`)
     const health = await load(bench.gw, `${bench.gw.url}/healthz`, CONNECTIONS, {})
@@ -85,6 +86,7 @@ export async function contentionScenario (ctx: BenchContext): Promise<Figure[]> 
     const buyer = await reseller(bench.api, 'bench')
     const url = `${bench.gw.url}/v1/orders`
     let i = 0
+    await bench.settle(url, orderRequests(() => ({ sku: skus[i++ % 64] as string, buyer })))
     ctx.log('contention: 64 connections over 64 SKUs')
     const spread = await load(bench.gw, url, 64, orderRequests(() => ({ sku: skus[i++ % 64] as string, buyer })))
     ctx.log('contention: 64 connections on one SKU')
@@ -106,6 +108,7 @@ export async function hotResellerScenario (ctx: BenchContext): Promise<Figure[]>
     for (let r = 0; r < 64; r++) buyers.push(await reseller(bench.api, `bench-${r}`))
     const url = `${bench.gw.url}/v1/orders`
     let i = 0
+    await bench.settle(url, orderRequests(() => ({ sku: 'bench-r', buyer: buyers[i++ % 64] as BenchReseller })))
     ctx.log('hot-reseller: 64 connections over 64 resellers')
     const spread = await load(bench.gw, url, 64, orderRequests(() => ({ sku: 'bench-r', buyer: buyers[i++ % 64] as BenchReseller })))
     ctx.log('hot-reseller: 64 connections of one reseller')
