@@ -1,5 +1,6 @@
 import type postgres from 'postgres'
 import { Counter, Gauge, type Registry } from 'prom-client'
+import type { Log as FullLog } from '../observability/log.js'
 
 /** What operators are told about; `subject` names the supplier instance, SKU or reseller. */
 export const ALERT_KINDS = ['supplier_low_balance', 'low_stock', 'breaker_open', 'callback_failures'] as const
@@ -27,10 +28,7 @@ export interface Alerts {
   firing (kind: AlertKind): Promise<Set<string>>
 }
 
-interface Log {
-  info: (obj: object, msg: string) => void
-  warn: (obj: object, msg: string) => void
-}
+type Log = Pick<FullLog, 'info' | 'warn'>
 
 /**
  * Alerts shared by every process through `alert_states`: each flip is one statement, an

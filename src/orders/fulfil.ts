@@ -14,13 +14,8 @@ import type { Outcome, SupplierExecutor } from '../suppliers/executor.js'
 import type { SupplierRegistry } from '../suppliers/registry.js'
 import { expiryOf, insertSupplierDeliveries, poolDeliveries, type Delivery } from './deliveries.js'
 import { getOrder, ORDER_COLUMNS, refund, toOrder, writeOutcomeEvent, type OrderRecord } from './orders.js'
+import type { Log } from '../observability/log.js'
 
-interface Log {
-  info: (obj: object, msg: string) => void
-  warn: (obj: object, msg: string) => void
-  error: (obj: object, msg: string) => void
-  debug: (obj: object, msg: string) => void
-}
 
 export interface EngineOptions {
   sql: postgres.Sql

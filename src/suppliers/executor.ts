@@ -2,6 +2,7 @@ import CircuitBreaker from 'opossum'
 import type { CallContext, PurchaseRequest, SupplierAdapter, SupplierResult } from '../domain/supplier.js'
 import type { SupplierHealth } from '../domain/routing/choose-routes.js'
 import { BREAKER_STATE_VALUE, type SupplierMetrics } from './metrics.js'
+import type { Log as FullLog } from '../observability/log.js'
 
 export interface BreakerSettings {
   timeoutMs: number
@@ -33,11 +34,7 @@ export type BreakerObserver = (supplier: string, state: BreakerState) => void
 
 type Operation = 'purchase' | 'query' | 'balance'
 
-interface Log {
-  info: (obj: object, msg: string) => void
-  warn: (obj: object, msg: string) => void
-  debug: (obj: object, msg: string) => void
-}
+type Log = Pick<FullLog, 'info' | 'warn' | 'debug'>
 
 /** Nothing reached the supplier: another route is safe. */
 const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT'])

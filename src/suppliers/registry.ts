@@ -5,17 +5,12 @@ import type { SupplierHealth } from '../domain/routing/choose-routes.js'
 import type { HttpCall } from '../domain/supplier.js'
 import { SupplierExecutor, type BreakerObserver, type SupplierSettings } from './executor.js'
 import type { SupplierMetrics } from './metrics.js'
+import type { Log } from '../observability/log.js'
 
 export const SUPPLIER_CHANGES_CHANNEL = 'supplier_changes'
 
 export const credentialsAad = (supplierId: string): string => `suppliers:${supplierId}:credentials`
 
-interface Log {
-  info: (obj: object, msg: string) => void
-  warn: (obj: object, msg: string) => void
-  error: (obj: object, msg: string) => void
-  debug: (obj: object, msg: string) => void
-}
 
 export interface RegistryOptions {
   sql: postgres.Sql
