@@ -105,35 +105,60 @@ export async function storeChunk (tx: postgres.TransactionSql, batch: { id: stri
   return { inserted, refused }
 }
 
-/**
- * Takes `quantity` sellable keys of a SKU for an order, inside the caller's transaction.
- * SKIP LOCKED lets concurrent orders take different keys instead of queueing on the same
- * rows; the CTE's ORDER BY matches the partial allocation index, so PostgreSQL reads the
- * first sellable entries and stops (soonest-expiring, then oldest; expired keys never).
- * Throws InsufficientStockError when short, so the caller's transaction cannot commit a
- * partial sale.
- */
 type AllocatedRow = { id: string, key_id: string, code_ciphertext: Buffer, pin_ciphertext: Buffer | null, serial_ciphertext: Buffer | null, expires_at: Date | string }
+
+/** How often one process raises the floor of a SKU it sells from (card_key_floors_advance). */
+const FLOOR_ADVANCE_MS = 250
+const floorAdvancedAt = new Map<string, number>()
+
+function floorAdvanceDue (sku: string): boolean {
+  const now = Date.now()
+  if (now - (floorAdvancedAt.get(sku) ?? 0) < FLOOR_ADVANCE_MS) return false
+  floorAdvancedAt.set(sku, now)
+  return true
+}
+
+/**
+ * The sellable keys of a SKU (available, not expired), from the SKU's floor on
+ * (card_key_floors, migrations 0013-0014): no sellable key sorts before it, so a scan of the
+ * allocation index starts there and never reads the entries keys sold before it left behind,
+ * however many there are and whenever VACUUM last ran. No floor row, no bound.
+ * `expires_at > now()` is folded into the bound on (expires_at, id), plus `<> now()`: given a
+ * plain `expires_at > now()` beside the floor, PostgreSQL 18 starts the scan at now().
+ */
+const sellable = (tx: Queryable, sku: string): postgres.PendingQuery<postgres.Row[]> => tx`
+  sku = ${sku} and status = 'available' and expires_at <> now()
+  and (expires_at, id) >= (greatest(coalesce((select f.expires_at from card_key_floors f where f.sku = ${sku}), '-infinity'), now()),
+                           coalesce((select f.card_key_id from card_key_floors f where f.sku = ${sku} and f.expires_at > now()), ''))`
 
 /**
  * The allocation as one statement, not yet sent, so callers may pipeline it: up to
- * `quantity` sellable keys, soonest-expiring first, marked sold to the order.
+ * `quantity` sellable keys of a SKU, soonest-expiring first, marked sold to the order,
+ * inside the caller's transaction. SKIP LOCKED lets concurrent orders take different keys
+ * instead of queueing on the same rows; the CTE's ORDER BY matches the allocation index,
+ * which PostgreSQL reads from the SKU's floor and stops at the first sellable entries
+ * (soonest-expiring, then oldest; expired keys never). Every FLOOR_ADVANCE_MS this process
+ * also raises the floor past the keys sold since, in the same statement.
  */
 export function allocateCardKeysQuery (tx: postgres.TransactionSql, input: { sku: string, quantity: number, orderId: string }): postgres.PendingQuery<AllocatedRow[]> {
+  const raise = floorAdvanceDue(input.sku)
   return tx<AllocatedRow[]>`
     with picked as (
       select id from card_keys
-      where sku = ${input.sku} and status = 'available' and expires_at > now()
+      where ${sellable(tx, input.sku)}
       order by expires_at, id
       limit ${input.quantity}
       for update skip locked
-    )
+    )${raise ? tx`, raised as (select card_key_floors_advance(${input.sku}))` : tx``}
     update card_keys k set status = 'sold', order_id = ${input.orderId}, sold_at = now()
-    from picked where k.id = picked.id
+    from picked${raise ? tx`, raised` : tx``} where k.id = picked.id
     returning k.id, k.key_id, k.code_ciphertext, k.pin_ciphertext, k.serial_ciphertext, k.expires_at`
 }
 
-/** The keys an allocation returned, in the order they were picked; all of them, or InsufficientStockError. */
+/**
+ * The keys an allocation returned, in the order they were picked; all of them, or
+ * InsufficientStockError, so the caller's transaction cannot commit a partial sale.
+ */
 export function allocatedKeys (rows: AllocatedRow[], input: { sku: string, quantity: number }): AllocatedCardKey[] {
   if (rows.length < input.quantity) throw new InsufficientStockError(input.sku, input.quantity, rows.length)
   const keys = rows.map((r) => ({
@@ -157,7 +182,7 @@ export async function allocateCardKeys (tx: postgres.TransactionSql, input: { sk
 export async function availableUpTo (tx: Queryable, sku: string, limit: number): Promise<number> {
   const [row] = await tx<{ n: number }[]>`
     select count(*)::int as n from (
-      select 1 from card_keys where sku = ${sku} and status = 'available' and expires_at > now() limit ${limit}
+      select 1 from card_keys where ${sellable(tx, sku)} limit ${limit}
     ) s`
   return row?.n ?? 0
 }
