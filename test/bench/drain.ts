@@ -41,6 +41,7 @@ export async function drainScenario (ctx: BenchContext): Promise<Figure[]> {
     await importCodes(ctx, bench.databaseUrl, 'bench-drain', KEYS)
     const buyer = await reseller(bench.api, 'bench')
     const url = `${bench.gw.url}/v1/orders`
+    await bench.settle(url, orderRequests(() => ({ sku: 'bench-drain', buyer })))
     ctx.log('drain: orders on the full pool')
     const full = await load(bench.gw, url, CONNECTIONS, orderRequests(() => ({ sku: 'bench-drain', buyer })))
     const [sold] = await sql<{ n: number }[]>`select count(*)::int as n from card_keys where sku = 'bench-drain' and status = 'sold'`
@@ -48,9 +49,11 @@ export async function drainScenario (ctx: BenchContext): Promise<Figure[]> {
     ctx.log(`drain: selling up to ${target.toLocaleString('en')} keys`)
     for (let done = sold?.n ?? 0; done < target;) {
       const n = Math.min(10_000, target - done)
+      // Locked and skipped like a sale: orders still in flight when the load ended may be
+      // selling the same keys.
       const rows = await sql`
         update card_keys set status = 'sold', sold_at = now(), order_id = 'ord_bench_drain_' || id
-        where id in (select id from card_keys where sku = 'bench-drain' and status = 'available' order by expires_at, id limit ${n})
+        where id in (select id from card_keys where sku = 'bench-drain' and status = 'available' order by expires_at, id limit ${n} for update skip locked)
         returning id`
       done += rows.length
       if (rows.length === 0) break
