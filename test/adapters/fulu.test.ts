@@ -20,11 +20,13 @@ async function setup (t: Test, knobs = {}) {
 }
 
 t.test('direct recharge: accepted as pending, then succeeded by query', async (t) => {
-  const { sim, adapter } = await setup(t, { completeAfterMs: 100 })
+  // Completion is the simulator's knob, not a race against the clock: a loaded machine
+  // cannot make the order finish early.
+  const { sim, adapter } = await setup(t, { completeAfterMs: 60_000 })
   const placed = await adapter.purchase(purchase('GW-1'), ctx())
   t.match(placed, { status: 'pending', supplierOrderId: /^\d{20}$/ })
   t.match(await adapter.getOrder('GW-1', ctx()), { status: 'pending' })
-  await new Promise((resolve) => setTimeout(resolve, 120))
+  sim.knobs.completeAfterMs = 0
   t.match(await adapter.getOrder('GW-1', ctx()), { status: 'succeeded', codes: [] })
   t.same(sim.submits, ['GW-1'])
 })
