@@ -93,7 +93,7 @@ t.test('an import larger than one chunk: duplicates across chunks by line, every
 t.test('a failing import keeps nothing, and its connection is usable again', async (t) => {
   const sql = await setup(t)
   async function * lines (): AsyncGenerator<ImportLine> {
-    for (let i = 0; i < 12_000; i++) yield { line: i + 1, key: { code: `FAIL-${i}` } }
+    for (let i = 0; i < 45_000; i++) yield { line: i + 1, key: { code: `FAIL-${i}` } }
     throw new Error('source broke')
   }
   await t.rejects(importBatch(sql, keyring, { sku: 'gc-imp', unitCost: 1, expiresAt: null, source: null, actor }, lines()), /source broke/)
@@ -101,4 +101,30 @@ t.test('a failing import keeps nothing, and its connection is usable again', asy
   t.same(left, { keys: 0, batches: 0 })
   const again = await importBatch(sql, keyring, { sku: 'gc-imp', unitCost: 1, expiresAt: null, source: null, actor }, [{ line: 1, key: { code: 'FAIL-1' } }])
   t.equal(again.imported, 1)
+})
+
+t.test('a code another import holds uncommitted: the chunk waits, then reports it as a duplicate in the pool', async (t) => {
+  const sql = await setup(t)
+  let release!: () => void
+  const released = new Promise<void>((resolve) => { release = resolve })
+  let stored!: () => void
+  const firstChunkStored = new Promise<void>((resolve) => { stored = resolve })
+  async function * slow (): AsyncGenerator<ImportLine> {
+    // One full chunk (stored at once), then the transaction stays open until released.
+    for (let i = 0; i < 20_000; i++) yield { line: i + 1, key: { code: i === 7 ? 'RACE-1' : `SLOW-${i}` } }
+    await released
+    yield { line: 20_001, key: { code: 'SLOW-LAST' } }
+  }
+  const first = importBatch(sql, keyring, { sku: 'gc-imp', unitCost: 1, expiresAt: null, source: null, actor }, slow(), { onProgress: () => stored() })
+  await firstChunkStored
+  const issues: ImportIssue[] = []
+  const second = importBatch(sql, keyring, { sku: 'gc-imp-other', unitCost: 1, expiresAt: null, source: null, actor },
+    [{ line: 1, key: { code: 'RACE-2' } }, { line: 2, key: { code: 'RACE-1' } }], { onIssue: (i) => issues.push(i) })
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  release()
+  t.match(await first, { imported: 20_001, duplicates: 0 })
+  t.match(await second, { imported: 1, duplicates: 1 })
+  t.same(issues, [{ line: 2, kind: 'duplicate_in_pool', reason: 'code is already in the pool' }])
+  const [holder] = await sql`select sku from card_keys where fingerprint = ${keyring.fingerprint('card_key.code', 'RACE-1')}`
+  t.equal(holder?.sku, 'gc-imp', 'the first import kept it')
 })

@@ -67,15 +67,20 @@ export interface StoredChunk {
   inserted: number
   /** Fingerprints (hex) of staged rows the pool already held, with the batch holding each (null if unseen). */
   refused: Map<string, string | null>
+  /** Stored by the optimistic path: in a savepoint, so one more subtransaction. */
+  optimistic: boolean
 }
 
 /**
  * Moves one chunk (a binary COPY of `rows` rows) through the stage into the batch. A code
  * already in the pool, in this batch or any other of any SKU, is left out by the unique
  * fingerprint index; only then is the stage read again to tell which rows and who holds them.
+ * `optimistic` first tries a plain INSERT in a savepoint, about a tenth cheaper than ON
+ * CONFLICT when nothing conflicts (no speculative insertion); on a duplicate it rolls back
+ * to the savepoint and takes the ON CONFLICT path for the chunk.
  */
-export async function storeChunk (tx: postgres.TransactionSql, batch: { id: string, sku: string, keyId: string, expiresAt: Date | null }, data: Buffer, rows: number): Promise<StoredChunk> {
-  if (rows === 0) return { inserted: 0, refused: new Map() }
+export async function storeChunk (tx: postgres.TransactionSql, batch: { id: string, sku: string, keyId: string, expiresAt: Date | null }, data: Buffer, rows: number, optimistic = false): Promise<StoredChunk> {
+  if (rows === 0) return { inserted: 0, refused: new Map(), optimistic: false }
   await tx`truncate card_key_import`
   const stream = await tx`copy card_key_import from stdin (format binary)`.writable()
   let timer: NodeJS.Timeout | undefined
@@ -87,14 +92,24 @@ export async function storeChunk (tx: postgres.TransactionSql, batch: { id: stri
   } finally {
     clearTimeout(timer)
   }
-  const result = await tx`
+  const insertStaged = (q: postgres.TransactionSql, onConflict: boolean): postgres.PendingQuery<postgres.Row[]> => q`
     insert into card_keys (id, batch_id, sku, key_id, code_ciphertext, pin_ciphertext, serial_ciphertext, fingerprint, expires_at)
     select id, ${batch.id}, ${batch.sku}, ${batch.keyId}, code, pin, serial, fingerprint, coalesce(${batch.expiresAt?.toISOString() ?? null}::timestamptz, 'infinity')
     from card_key_import
-    on conflict (fingerprint) do nothing`
+    ${onConflict ? q`on conflict (fingerprint) do nothing` : q``}`
+  if (optimistic) {
+    try {
+      const result = await tx.savepoint(async (sp) => await insertStaged(sp, false))
+      return { inserted: result.count, refused: new Map(), optimistic }
+    } catch (err) {
+      const e = err as { code?: string, constraint_name?: string }
+      if (e.code !== '23505' || e.constraint_name !== 'card_keys_fingerprint_key') throw err
+    }
+  }
+  const result = await insertStaged(tx, true)
   const inserted = result.count
   const refused = new Map<string, string | null>()
-  if (inserted === rows) return { inserted, refused }
+  if (inserted === rows) return { inserted, refused, optimistic: false }
   // A refused row's fingerprint is held by a row with another id: an earlier line of this
   // batch or a code of another batch.
   const holders = await tx<{ fingerprint: Buffer, batch_id: string | null }[]>`
@@ -102,7 +117,7 @@ export async function storeChunk (tx: postgres.TransactionSql, batch: { id: stri
     left join card_keys k on k.fingerprint = s.fingerprint
     where k.id is distinct from s.id`
   for (const h of holders) refused.set(h.fingerprint.toString('hex'), h.batch_id)
-  return { inserted, refused }
+  return { inserted, refused, optimistic: false }
 }
 
 type AllocatedRow = { id: string, key_id: string, code_ciphertext: Buffer, pin_ciphertext: Buffer | null, serial_ciphertext: Buffer | null, expires_at: Date | string }
