@@ -6,7 +6,7 @@ import { availableUpTo, openCardKey } from '../../src/db/repositories/card-keys.
 import { InsufficientStockError } from '../../src/domain/pool/errors.js'
 import { importBatch } from '../../src/pool/import-batch.js'
 import { sellCardKeys } from '../../src/pool/sell.js'
-import { createTestDatabase, TEST_KEYS } from '../helper.js'
+import { createTestDatabase, exclusive, TEST_KEYS } from '../helper.js'
 
 const keyring = createKeyring(TEST_KEYS.encryptionKeys, TEST_KEYS.fingerprintKey)
 const actor = { actorId: 'test', actorRole: 'admin' as const, requestId: 'test', ip: 'local' }
@@ -33,6 +33,10 @@ const raise = async (sql: postgres.Sql | postgres.TransactionSql, sku: string): 
 /** The SKU's floor, its expiry in epoch seconds (Infinity for keys that never expire). */
 const floorOf = async (sql: postgres.Sql, sku: string) =>
   (await sql<{ expires: number, card_key_id: string }[]>`select extract(epoch from expires_at)::float8 as expires, card_key_id from card_key_floors where sku = ${sku}`)[0]
+
+// Several connections per test, beside a large import: this file takes its turn with the
+// other heavy files, so that together they stay under the server's max_connections.
+t.before(async () => { await exclusive(t) })
 
 t.test('on a large half-sold pool an allocation reads a few index pages, not every key sold before it', async (t) => {
   const sql = await setup(t, 'gc-floor')
