@@ -2,7 +2,7 @@ import t from 'tap'
 import { build, type TestApp } from '../helper.js'
 import { createReseller, type TestReseller } from '../v1/helpers.js'
 import { until } from '../webhooks/helpers.js'
-import { attemptsOf, buy, createSupplier, directSku, fuluSim, moneyOf, route } from './helpers.js'
+import { attemptsOf, buy, createSupplier, directSku, driveUntil, fuluSim, moneyOf, route } from './helpers.js'
 
 const PRICE = 100
 
@@ -76,12 +76,7 @@ t.test('accept-then-hang: resolved by querying, exactly one submit, no second su
   const { body } = await buy(ta, buyer, 'hang-1', 'sku-hang')
   // The deadline (0.5 s) and the query fit the sync wait (1 s) unless the machine is loaded;
   // then the order is still processing, and the poller's next query settles it the same way.
-  await until(async () => {
-    await ta.database.sql`update orders set next_check_at = now() where id = ${body.id} and lease_until is null`
-    await ta.app.fulfilment.runDue()
-    const [o] = await ta.database.sql`select status from orders where id = ${body.id}`
-    return o?.status === 'succeeded'
-  }, 10_000)
+  await driveUntil(ta, body.id, (status) => status === 'succeeded')
   t.equal(a.submits.length, 1, 'exactly one submit')
   t.ok(a.queries.length >= 1, `queried ${a.queries.length} time(s)`)
   t.equal(b.submits.length, 0, 'never tried another supplier while the first might deliver')
@@ -99,12 +94,7 @@ t.test('a connection reset: the supplier is asked first, and only a definite "no
   t.equal(b.submits.length, 0, 'no second supplier while the first may have the order')
   t.match(await attemptsOf(ta, body.id), [{ supplier_id: 'reset-a', status: 'unknown' }])
   a.knobs.reset = false
-  await until(async () => {
-    await ta.database.sql`update orders set next_check_at = now() where id = ${body.id} and lease_until is null`
-    await ta.app.fulfilment.runDue()
-    const [o] = await ta.database.sql`select status from orders where id = ${body.id}`
-    return o?.status === 'succeeded'
-  }, 10_000)
+  await driveUntil(ta, body.id, (status) => status === 'succeeded')
   t.match(await attemptsOf(ta, body.id), [{ supplier_id: 'reset-a', status: 'not_found' }, { supplier_id: 'reset-b', status: 'succeeded' }],
     'the reset request never created an order there, so the next route served it')
   t.same(await moneyOf(ta, body.id), { debits: PRICE, refunds: 0 })
@@ -132,12 +122,7 @@ t.test('"no such order" from a supplier that took the order is not believed: nob
   t.match(ta.logs.text(), /supplier says it has no order it acknowledged/)
   a.knobs.lookupLag = false
   a.knobs.completeAfterMs = 0
-  await until(async () => {
-    await ta.database.sql`update orders set next_check_at = now() where id = ${body.id} and lease_until is null`
-    await ta.app.fulfilment.runDue()
-    const [o] = await ta.database.sql`select status from orders where id = ${body.id}`
-    return o?.status === 'succeeded'
-  }, 10_000)
+  await driveUntil(ta, body.id, (status) => status === 'succeeded')
   t.same(await moneyOf(ta, body.id), { debits: PRICE, refunds: 0 })
 })
 
@@ -258,12 +243,7 @@ t.test('a pending order without callbacks is finished by the poller', async (t) 
   await directSku(ta, 'sku-poll', PRICE, { routes: [route('poll-a', 1)] })
   const { body } = await buy(ta, buyer, 'poll-1', 'sku-poll')
   t.equal(body.status, 'processing')
-  await until(async () => {
-    await ta.database.sql`update orders set next_check_at = now() where id = ${body.id} and lease_until is null`
-    await ta.app.fulfilment.runDue()
-    const [o] = await ta.database.sql`select status from orders where id = ${body.id}`
-    return o?.status !== 'processing'
-  }, 10_000)
+  await driveUntil(ta, body.id, (status) => status !== 'processing')
   const res = await ta.app.inject({ method: 'GET', url: `/v1/orders/${body.id}`, headers: buyer.bearer })
   t.match(res.json(), { status: 'failed', failure: { code: 'supplier_rejected' } }, 'a supplier failure after acceptance fails the order')
   t.same(await moneyOf(ta, body.id), { debits: PRICE, refunds: PRICE }, 'and refunds it')

@@ -1,6 +1,7 @@
 import type { Test } from 'tap'
 import { startFuluSimulator, type FuluKnobs } from '../../adapters/fulu/simulator.js'
 import type { TestApp } from '../helper.js'
+import { until } from '../webhooks/helpers.js'
 import type { TestReseller } from '../v1/helpers.js'
 
 export const FULU_CREDENTIALS = { app_key: 'test-app-key', app_secret: '0123456789abcdef0123456789abcdef' }
@@ -67,4 +68,14 @@ export async function moneyOf (ta: TestApp, orderId: string): Promise<{ debits: 
 
 export async function attemptsOf (ta: TestApp, orderId: string): Promise<{ supplier_id: string, status: string, failure_code: string | null, queries: number }[]> {
   return await ta.database.sql`select supplier_id, status, failure_code, queries from supplier_attempts where order_id = ${orderId} order by id`
+}
+
+/** Runs the poller (as the worker would, compressed) until the order's status satisfies `done`. */
+export async function driveUntil (ta: TestApp, orderId: string, done: (status: string | undefined) => boolean): Promise<void> {
+  await until(async () => {
+    await ta.database.sql`update orders set next_check_at = now() where id = ${orderId} and lease_until is null`
+    await ta.app.fulfilment.runDue()
+    const [o] = await ta.database.sql<{ status: string }[]>`select status from orders where id = ${orderId}`
+    return done(o?.status)
+  }, 10_000)
 }
