@@ -13,7 +13,7 @@ import { recipientKey, refusalOf, secondsToNextUtcDay, type RiskRule, type RuleD
 import { GatewayError } from '../errors/gateway-error.js'
 import { lowStockAfterSale, reportLowStock, sellCardKeys, type LowStock } from '../pool/sell.js'
 import { deliveryFields, orderFields } from './present.js'
-import { pricedSku, type Buyer, type PricedSku } from './catalog.js'
+import { skuPrice, type Buyer, type SkuPrice } from './catalog.js'
 import { applicableRules, screenOrder } from './risk.js'
 
 export interface OrderRequest {
@@ -105,7 +105,7 @@ export interface PlacedOrder {
   /** Keys sold by this call (new pool orders only); others read theirs with orderDeliveries. */
   keys: AllocatedCardKey[]
   /** A new order accepted for supplier fulfilment: the plan to walk, our lease on it, and its SKU's routing as read. */
-  fulfil?: { steps: Step[], leaseToken: string, sku: { fulfilment: PricedSku['fulfilment'], lowStockThreshold: number | null, delivery: 'card_key' | 'direct_recharge' } }
+  fulfil?: { steps: Step[], leaseToken: string, sku: { fulfilment: SkuPrice['fulfilment'], lowStockThreshold: number | null, delivery: 'card_key' | 'direct_recharge' } }
 }
 
 /** Where the order came from, beside what it asks for (not part of the idempotent request). */
@@ -130,7 +130,7 @@ export async function placeOrder (deps: PlaceOrderDeps, buyer: Buyer, request: O
   // One round trip for the three look-ups: a replay answers with the stored order whatever
   // the catalog says now, so its look-up decides before the price and the rules are used.
   const [prior, sku, rules] = await Promise.all([
-    existing(sql, buyer.id, request.client_order_id), pricedSku(sql, buyer, request.sku), applicableRules(sql, request.sku, buyer.id)
+    existing(sql, buyer.id, request.client_order_id), skuPrice(sql, buyer, request.sku), applicableRules(sql, request.sku, buyer.id)
   ])
   if (prior) return replay(prior, hash)
   if (!sku) throw new GatewayError('not_found', { detail: `no product ${request.sku}` })
@@ -166,7 +166,7 @@ interface Accept {
   deps: PlaceOrderDeps
   buyer: Buyer
   request: OrderRequest
-  sku: NonNullable<Awaited<ReturnType<typeof pricedSku>>>
+  sku: SkuPrice
   hash: Buffer
   id: string
   amount: number

@@ -105,6 +105,21 @@ t.test('catalog per reseller: prices from tier or override; unpriced SKUs are in
   t.match(product.json(), { sku: 'gc-a', price: 900, currency: 'CNY', category: 'gift_card', delivery: 'card_key', recipient_type: 'none', available: true })
 })
 
+t.test('a pool SKU is listed available until its last key is sold', async (t) => {
+  const ta = await build(t)
+  await cardSku(ta, 'gc-last', 100, 2)
+  const rsl = await createReseller(ta, {}, 10_000)
+  const available = async () => (await ta.app.inject({ method: 'GET', url: '/v1/products/gc-last', headers: rsl.bearer })).json().available as boolean
+  const listed = async () => (await ta.app.inject({ method: 'GET', url: '/v1/products', headers: rsl.bearer })).json().data[0].available as boolean
+  for (const n of [1, 2]) {
+    t.ok(await available(), `available before order ${n}`)
+    const res = await ta.app.inject({ method: 'POST', url: '/v1/orders', headers: rsl.bearer, payload: { client_order_id: `LAST-${n}`, sku: 'gc-last' } })
+    t.equal(res.statusCode, 201)
+  }
+  t.notOk(await available(), 'sold out: unavailable')
+  t.notOk(await listed(), 'sold out: unavailable in the list too')
+})
+
 t.test('20 concurrent duplicates make one order and one debit', async (t) => {
   const ta = await build(t)
   await cardSku(ta, 'gc-dup', 100, 10)
