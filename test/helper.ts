@@ -145,9 +145,9 @@ export interface GatewayProcess {
  * readiness is read from the log): from source, or with `compiled`, the built dist/ as
  * `npm start` runs it (benchmarks measure that).
  */
-export async function spawnGateway (t: T, env: Record<string, string>, readyTimeoutMs = 60_000, options: { compiled?: boolean } = {}): Promise<GatewayProcess> {
+export async function spawnGateway (t: T, env: Record<string, string>, readyTimeoutMs = 60_000, options: { compiled?: boolean, nodeArgs?: string[] } = {}): Promise<GatewayProcess> {
   const entry = options.compiled === true ? [join(packageRoot, 'dist/src/cli/main.js')] : ['--import', 'tsx', join(packageRoot, 'src/cli/main.ts')]
-  const child = spawn(process.execPath, [...entry, 'serve'], {
+  const child = spawn(process.execPath, [...options.nodeArgs ?? [], ...entry, 'serve'], {
     env: { PATH: process.env.PATH ?? '', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   })

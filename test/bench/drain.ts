@@ -1,29 +1,9 @@
-import { spawn } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
-import { createWriteStream } from 'node:fs'
-import { join } from 'node:path'
 import postgres from 'postgres'
-import { packageRoot } from '../../src/paths.js'
-import { testEnv } from '../helper.js'
 import { figure, type BenchContext, type Figure } from './harness.js'
-import { benchGateway, load, orderRequests, priceSkus, reseller } from './gateway.js'
+import { benchGateway, load, orderRequests, poolSku, priceSkus, reseller } from './gateway.js'
 
 const KEYS = Number(process.env.BENCH_DRAIN_KEYS ?? 1_000_000)
 const CONNECTIONS = 32
-
-async function importCodes (ctx: BenchContext, databaseUrl: string, sku: string, n: number): Promise<void> {
-  const file = join(ctx.tmp, `${sku}.csv`)
-  const out = createWriteStream(file)
-  for (let i = 0; i < n; i++) {
-    if (!out.write(`${randomBytes(12).toString('base64url')},,\n`)) await new Promise<void>((resolve) => out.once('drain', () => resolve()))
-  }
-  await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => err ? reject(err) : resolve()))
-  await new Promise<void>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(packageRoot, 'src/cli/main.ts'), 'keys', 'import', '--sku', sku, '--file', file, '--unit-cost', '1'],
-      { env: { PATH: process.env.PATH ?? '', ...testEnv(databaseUrl, { LOG_LEVEL: 'warn' }) }, stdio: ['ignore', 'ignore', 'inherit'] })
-    child.on('exit', (code) => code === 0 ? resolve() : reject(new Error(`keys import exited ${code}`)))
-  })
-}
 
 /**
  * `drain`: card-pool orders on one SKU of 1,000,000 keys: the rate in the first 10 s against
@@ -35,10 +15,9 @@ export async function drainScenario (ctx: BenchContext): Promise<Figure[]> {
   const bench = await benchGateway(ctx)
   const sql = postgres(bench.databaseUrl, { max: 2, onnotice: () => {} })
   try {
-    await bench.api('POST', '/admin/v1/skus', { sku: 'bench-drain', name: 'Drain', category: 'gift_card', delivery: 'card_key', recipient_type: 'none', face_value: 100, currency: 'CNY' })
-    await priceSkus(bench.api, ['bench-drain'])
     ctx.log(`drain: importing ${KEYS.toLocaleString('en')} keys`)
-    await importCodes(ctx, bench.databaseUrl, 'bench-drain', KEYS)
+    await poolSku(ctx, bench, 'bench-drain', KEYS)
+    await priceSkus(bench.api, ['bench-drain'])
     const buyer = await reseller(bench.api, 'bench')
     const url = `${bench.gw.url}/v1/orders`
     await bench.settle(url, orderRequests(() => ({ sku: 'bench-drain', buyer })))

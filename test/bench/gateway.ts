@@ -1,12 +1,18 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto'
-import { readFile } from 'node:fs/promises'
+import { spawn } from 'node:child_process'
+import { createWriteStream } from 'node:fs'
+import { readFile, rm } from 'node:fs/promises'
+import { join } from 'node:path'
 import autocannon from 'autocannon'
 import postgres from 'postgres'
 import { migrateDatabase } from '../../src/db/migrate.js'
+import { packageRoot } from '../../src/paths.js'
 import { spawnGateway, testEnv, type GatewayProcess } from '../helper.js'
 import type { BenchContext } from './harness.js'
 
 export const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
+/** BENCH_CPU_PROF=<dir>: each gateway writes a V8 CPU profile there when it stops (open it in Chrome DevTools). */
+const PROFILE_DIR = process.env.BENCH_CPU_PROF
 const BOOTSTRAP = `adm_${randomBytes(24).toString('base64url')}`
 
 export interface Run { rps: number, p50: number, p99: number, non2xx: number, peakRssMb: number }
@@ -24,13 +30,22 @@ export interface BenchGateway {
   close: () => Promise<void>
 }
 
+/** Node's flags in `npm start` (the heap cap), so the gateway measured is the one that script runs. */
+async function startFlags (): Promise<string[]> {
+  const pkg = JSON.parse(await readFile(join(packageRoot, 'package.json'), 'utf8')) as { scripts: { start: string } }
+  const flags = /\bnode((?: --\S+)*) dist\/src\/cli\/main\.js serve/.exec(pkg.scripts.start)
+  if (!flags) throw new Error('package.json start script does not run dist/src/cli/main.js serve')
+  return flags[1]?.trim().split(' ').filter(Boolean) ?? []
+}
+
 /** A gateway process on a fresh database, with an admin token for seeding. */
 export async function benchGateway (ctx: BenchContext, env: Record<string, string> = {}): Promise<BenchGateway> {
   const databaseUrl = await ctx.database()
   await migrateDatabase(databaseUrl)
   const teardown: (() => unknown)[] = []
   const gw = await spawnGateway({ teardown: (fn) => { teardown.push(fn) } },
-    testEnv(databaseUrl, { LOG_LEVEL: 'info', BOOTSTRAP_ADMIN_TOKEN: BOOTSTRAP, DATABASE_POOL_SIZE: '32', ...env }), 60_000, { compiled: true })
+    testEnv(databaseUrl, { LOG_LEVEL: 'info', BOOTSTRAP_ADMIN_TOKEN: BOOTSTRAP, DATABASE_POOL_SIZE: '32', ...env }), 60_000,
+    { compiled: true, nodeArgs: [...await startFlags(), ...(PROFILE_DIR === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`])] })
   const api = async (method: string, path: string, body?: unknown): Promise<Record<string, unknown>> => {
     const res = await fetch(`${gw.url}${path}`, { method, headers: { authorization: `Bearer ${BOOTSTRAP}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) })
     if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`)
@@ -48,13 +63,25 @@ export async function benchGateway (ctx: BenchContext, env: Record<string, strin
   return { gw, databaseUrl, api, settle, close: async () => { for (const fn of teardown.reverse()) await fn() } }
 }
 
-/** A card-key SKU priced 1 for tier standard, with `keys` random codes in the pool. */
-export async function poolSku (api: BenchGateway['api'], sku: string, keys: number): Promise<void> {
-  await api('POST', '/admin/v1/skus', { sku, name: sku, category: 'gift_card', delivery: 'card_key', recipient_type: 'none', face_value: 100, currency: 'CNY' })
-  for (let done = 0; done < keys; done += 20_000) {
-    const n = Math.min(20_000, keys - done)
-    await api('POST', `/admin/v1/skus/${sku}/card-keys`, { unit_cost: 1, codes: Array.from({ length: n }, () => ({ code: randomBytes(12).toString('base64url') })) })
+/**
+ * A card-key SKU with `keys` random codes in the pool, imported by the CLI in its own
+ * process (as operators load stock), so that the gateway measured afterwards has not held
+ * them in its heap.
+ */
+export async function poolSku (ctx: BenchContext, bench: BenchGateway, sku: string, keys: number): Promise<void> {
+  await bench.api('POST', '/admin/v1/skus', { sku, name: sku, category: 'gift_card', delivery: 'card_key', recipient_type: 'none', face_value: 100, currency: 'CNY' })
+  const file = join(ctx.tmp, `${sku}.csv`)
+  const out = createWriteStream(file)
+  for (let i = 0; i < keys; i++) {
+    if (!out.write(`${randomBytes(12).toString('base64url')},,\n`)) await new Promise<void>((resolve) => out.once('drain', () => resolve()))
   }
+  await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => err ? reject(err) : resolve()))
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(process.execPath, [join(packageRoot, 'dist/src/cli/main.js'), 'keys', 'import', '--sku', sku, '--file', file, '--unit-cost', '1'],
+      { env: { PATH: process.env.PATH ?? '', ...testEnv(bench.databaseUrl, { LOG_LEVEL: 'warn' }) }, stdio: ['ignore', 'ignore', 'inherit'] })
+    child.on('exit', (code) => code === 0 ? resolve() : reject(new Error(`keys import exited ${code}`)))
+  })
+  await rm(file)
 }
 
 export async function priceSkus (api: BenchGateway['api'], skus: string[]): Promise<void> {

@@ -44,8 +44,8 @@ export async function ordersScenario (ctx: BenchContext): Promise<Figure[]> {
   const bench = await benchGateway(ctx)
   try {
     ctx.log(`orders: seeding ${KEYS.toLocaleString('en')} keys`)
-    await poolSku(bench.api, 'bench-order', KEYS)
-    await poolSku(bench.api, 'bench-direct', KEYS)
+    await poolSku(ctx, bench, 'bench-order', KEYS)
+    await poolSku(ctx, bench, 'bench-direct', KEYS)
     await priceSkus(bench.api, ['bench-order', 'bench-direct'])
     const buyer = await reseller(bench.api, 'bench')
     const url = `${bench.gw.url}/v1/orders`
@@ -80,8 +80,8 @@ export async function contentionScenario (ctx: BenchContext): Promise<Figure[]> 
   try {
     const skus = Array.from({ length: 64 }, (_, i) => `bench-c${i}`)
     ctx.log('contention: seeding one hot SKU and 64 SKUs')
-    await poolSku(bench.api, 'bench-hot', KEYS)
-    for (const sku of skus) await poolSku(bench.api, sku, Math.ceil(KEYS / 64) + 500)
+    await poolSku(ctx, bench, 'bench-hot', KEYS)
+    for (const sku of skus) await poolSku(ctx, bench, sku, Math.ceil(KEYS / 64) + 500)
     await priceSkus(bench.api, ['bench-hot', ...skus])
     const buyer = await reseller(bench.api, 'bench')
     const url = `${bench.gw.url}/v1/orders`
@@ -102,7 +102,7 @@ export async function hotResellerScenario (ctx: BenchContext): Promise<Figure[]>
   const bench = await benchGateway(ctx)
   try {
     ctx.log('hot-reseller: seeding a SKU and 64 resellers')
-    await poolSku(bench.api, 'bench-r', KEYS * 2)
+    await poolSku(ctx, bench, 'bench-r', KEYS * 2)
     await priceSkus(bench.api, ['bench-r'])
     const buyers: BenchReseller[] = []
     for (let r = 0; r < 64; r++) buyers.push(await reseller(bench.api, `bench-${r}`))
