@@ -84,17 +84,17 @@ export interface Buyer {
 
 /** The SKU and its price for an order; no stock probe (the accepting transaction finds out). */
 export async function skuPrice (sql: postgres.Sql, buyer: Buyer, sku: string): Promise<SkuPrice | undefined> {
-  const [row] = await sql.unsafe(`select ${PRICE_COLUMNS} from skus s ${PRICE_JOINS} where ${PRICE_FILTER} and s.sku = $4`, [buyer.id, buyer.tier, buyer.currency, sku])
+  const [row] = await sql.unsafe(`select ${PRICE_COLUMNS} from skus s ${PRICE_JOINS} where ${PRICE_FILTER} and s.sku = $4`, [buyer.id, buyer.tier, buyer.currency, sku], { prepare: true })
   return row ? toPrice(row) : undefined
 }
 
 export async function pricedSku (sql: postgres.Sql, buyer: Buyer, sku: string): Promise<PricedSku | undefined> {
-  const [row] = await sql.unsafe(`${PRICED} and s.sku = $4`, [buyer.id, buyer.tier, buyer.currency, sku])
+  const [row] = await sql.unsafe(`${PRICED} and s.sku = $4`, [buyer.id, buyer.tier, buyer.currency, sku], { prepare: true })
   return row ? toPriced(row) : undefined
 }
 
 export async function pricedSkus (sql: postgres.Sql, buyer: Buyer, limit: number, after?: string): Promise<PricedSku[]> {
-  const rows = await sql.unsafe(`${PRICED} and s.sku > $4 order by s.sku limit $5`, [buyer.id, buyer.tier, buyer.currency, after ?? '', limit])
+  const rows = await sql.unsafe(`${PRICED} and s.sku > $4 order by s.sku limit $5`, [buyer.id, buyer.tier, buyer.currency, after ?? '', limit], { prepare: true })
   return rows.map(toPriced)
 }
 

@@ -394,7 +394,7 @@ export class FulfilmentEngine {
     return tx.unsafe(`
       update orders set status = $3, failure = $4::jsonb, completed_at = now(), lease_token = null, lease_until = null, next_check_at = null
       where id = $1 and status = 'processing' and lease_token = $2
-      returning ${ORDER_COLUMNS}`, [d.order.id, d.token, status, failure === null ? null : JSON.stringify(failure)])
+      returning ${ORDER_COLUMNS}`, [d.order.id, d.token, status, failure === null ? null : JSON.stringify(failure)], { prepare: true })
   }
 
   private async finishOrder (tx: postgres.TransactionSql, d: Driving, status: 'succeeded' | 'failed', failure: Failure | null): Promise<OrderRecord | undefined> {

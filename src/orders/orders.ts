@@ -4,6 +4,7 @@ import { credit, debit, debitOneBucket } from '../balance/buckets.js'
 import type { Keyring } from '../crypto/keyring.js'
 import { allocateCardKeysQuery, allocatedKeys, openCardKey, type AllocatedCardKey, type SealedCardKey } from '../db/repositories/card-keys.js'
 import { newId } from '../domain/ids.js'
+import { pipelinedTransaction, type TxSql } from '../db/pipelined.js'
 import { toDate } from '../db/timestamps.js'
 import { canonicalJson } from '../domain/orders/canonical.js'
 import { chooseRoutes, type Step, type SupplierHealth } from '../domain/routing/choose-routes.js'
@@ -76,8 +77,14 @@ export function requestHash (request: OrderRequest): Buffer {
   return createHash('sha256').update(canonicalJson(request)).digest()
 }
 
-async function existing (sql: postgres.Sql | postgres.TransactionSql, resellerId: string, clientOrderId: string): Promise<{ order: OrderRecord, hash: Buffer } | undefined> {
-  const [row] = await sql.unsafe(`select ${ORDER_COLUMNS} from orders where reseller_id = $1 and client_order_id = $2`, [resellerId, clientOrderId])
+/*
+ * Every parameterised sql.unsafe() here says `prepare: true`: postgres.js sends unsafe text
+ * unprepared by default, which asks the server for the parameter types first (a round trip
+ * of its own) and holds back every later statement on that connection until the answer is
+ * in, so nothing pipelines behind it. The texts are constants; preparing them is safe.
+ */
+async function existing (sql: postgres.Sql | TxSql, resellerId: string, clientOrderId: string): Promise<{ order: OrderRecord, hash: Buffer } | undefined> {
+  const [row] = await sql.unsafe(`select ${ORDER_COLUMNS} from orders where reseller_id = $1 and client_order_id = $2`, [resellerId, clientOrderId], { prepare: true })
   return row ? { order: toOrder(row), hash: row.request_hash as Buffer } : undefined
 }
 
@@ -125,41 +132,79 @@ export interface OrderOrigin {
  * index and then find it.
  */
 export async function placeOrder (deps: PlaceOrderDeps, buyer: Buyer, request: OrderRequest, origin: OrderOrigin): Promise<PlacedOrder> {
-  const { sql } = deps
-  const hash = requestHash(request)
-  // One round trip for the three look-ups: a replay answers with the stored order whatever
-  // the catalog says now, so its look-up decides before the price and the rules are used.
-  const [prior, sku, rules] = await Promise.all([
-    existing(sql, buyer.id, request.client_order_id), skuPrice(sql, buyer, request.sku), applicableRules(sql, request.sku, buyer.id)
-  ])
-  if (prior) return replay(prior, hash)
-  if (!sku) throw new GatewayError('not_found', { detail: `no product ${request.sku}` })
-  if (request.quantity > sku.maxQuantity) {
-    throw new GatewayError('invalid_request', { detail: `at most ${sku.maxQuantity} per order`, errors: [{ path: 'body.quantity', message: `at most ${sku.maxQuantity} for this product` }] })
+  // One connection for the look-ups and the common accept (see pipelinedTransaction): the
+  // three look-ups go out in one write, and the accept in two. It is released before any
+  // slower path, which takes a connection of its own through sql.begin().
+  const conn = await deps.sql.reserve()
+  let a: Accept
+  let slow: Slow
+  try {
+    const hash = requestHash(request)
+    // A replay answers with the stored order whatever the catalog says now, so its look-up
+    // decides before the price and the rules are used.
+    const [prior, sku, rules] = await Promise.all([
+      existing(conn, buyer.id, request.client_order_id), skuPrice(conn, buyer, request.sku), applicableRules(conn, request.sku, buyer.id)
+    ])
+    if (prior) return replay(prior, hash)
+    if (!sku) throw new GatewayError('not_found', { detail: `no product ${request.sku}` })
+    if (request.quantity > sku.maxQuantity) {
+      throw new GatewayError('invalid_request', { detail: `at most ${sku.maxQuantity} per order`, errors: [{ path: 'body.quantity', message: `at most ${sku.maxQuantity} for this product` }] })
+    }
+    const problems = recipientProblems(sku.recipientType, request.recipient)
+    if (problems.length > 0) throw new GatewayError('recipient_invalid', { detail: `this product needs a ${sku.recipientType} recipient`, errors: problems })
+    if (request.max_unit_price !== undefined && request.max_unit_price < sku.price) {
+      throw new GatewayError('price_changed', { detail: `unit price is ${sku.price}, above max_unit_price ${request.max_unit_price}` })
+    }
+    const steps = chooseRoutes(sku.fulfilment, deps.supplierHealth())
+    if (steps.length === 0) {
+      throw new GatewayError('sku_unavailable', { detail: `${sku.sku} has no route that can fulfil it now` })
+    }
+    a = {
+      deps, buyer, request, sku, hash, id: newId('ord'), amount: sku.price * request.quantity, rules,
+      clientIp: origin.clientIp, recipientKey: recipientKey(request.recipient)
+    }
+    const fast = await acceptPipelined(conn, a, steps)
+    if ('order' in fast) return fast
+    slow = fast
+  } finally {
+    conn.release()
   }
-  const problems = recipientProblems(sku.recipientType, request.recipient)
-  if (problems.length > 0) throw new GatewayError('recipient_invalid', { detail: `this product needs a ${sku.recipientType} recipient`, errors: problems })
-  if (request.max_unit_price !== undefined && request.max_unit_price < sku.price) {
-    throw new GatewayError('price_changed', { detail: `unit price is ${sku.price}, above max_unit_price ${request.max_unit_price}` })
+  if (slow.path === 'suppliers') return await acceptForSuppliers(a, slow.steps)
+  try {
+    return await acceptFromPool(a)
+  } catch (err) {
+    if (!(err instanceof InsufficientStockError)) throw err
+    if (slow.steps.length === 1) throw new GatewayError('sku_unavailable', { detail: `${a.sku.sku} is out of stock`, internal: err.message })
+    // The pool went first and had nothing: the suppliers after it are the plan.
+    return await acceptForSuppliers(a, slow.steps.slice(1))
   }
-  const steps = chooseRoutes(sku.fulfilment, deps.supplierHealth())
-  if (steps.length === 0) {
-    throw new GatewayError('sku_unavailable', { detail: `${sku.sku} has no route that can fulfil it now` })
-  }
-  const accept: Accept = {
-    deps, buyer, request, sku, hash, id: newId('ord'), amount: sku.price * request.quantity, rules,
-    clientIp: origin.clientIp, recipientKey: recipientKey(request.recipient)
-  }
+}
+
+/** Where an order goes when the pipelined accept cannot take it: risk rules apply, or no single bucket can pay. */
+type Slow = { path: 'pool' | 'suppliers', steps: Step[] }
+
+/**
+ * The common accept (no risk rule applies) on the look-ups' connection: from the pool when
+ * it goes first (falling through to the suppliers when it is empty), else for the suppliers.
+ */
+async function acceptPipelined (conn: postgres.ReservedSql, a: Accept, steps: Step[]): Promise<PlacedOrder | Slow> {
+  let supplierSteps = steps
   if (steps[0]?.kind === 'card_pool') {
+    if (a.rules.length > 0) return { path: 'pool', steps }
     try {
-      return await acceptFromPool(accept)
+      const placed = await acceptFromPoolPipelined(conn, a)
+      if (placed !== 'slow_debit') return placed
+      return { path: 'pool', steps }
     } catch (err) {
       if (!(err instanceof InsufficientStockError)) throw err
-      if (steps.length === 1) throw new GatewayError('sku_unavailable', { detail: `${sku.sku} is out of stock`, internal: err.message })
+      if (steps.length === 1) throw new GatewayError('sku_unavailable', { detail: `${a.sku.sku} is out of stock`, internal: err.message })
     }
+    // The pool went first and had nothing: the suppliers after it are the plan.
+    supplierSteps = steps.slice(1)
   }
-  // The pool went first and had nothing: the suppliers after it are the plan.
-  return await acceptForSuppliers(accept, steps[0]?.kind === 'card_pool' ? steps.slice(1) : steps)
+  if (a.rules.length > 0) return { path: 'suppliers', steps: supplierSteps }
+  const placed = await acceptForSuppliersPipelined(conn, a, supplierSteps)
+  return placed === 'slow_debit' ? { path: 'suppliers', steps: supplierSteps } : placed
 }
 
 interface Accept {
@@ -219,7 +264,7 @@ async function accepting (a: Accept, accept: (tx: postgres.TransactionSql, decis
  * taken for supplier-routed orders (the accepting process drives them); card-pool orders
  * are inserted finished. Throws Raced when the client_order_id is taken.
  */
-function insertOrderQuery (tx: postgres.TransactionSql, a: Accept, decisions: RuleDecision[], state: { status: 'succeeded' | 'processing' | 'pending_review', leaseToken?: string }): postgres.PendingQuery<postgres.Row[]> {
+function insertOrderQuery (tx: TxSql, a: Accept, decisions: RuleDecision[], state: { status: 'succeeded' | 'processing' | 'pending_review', leaseToken?: string }): postgres.PendingQuery<postgres.Row[]> {
   const { buyer, request, sku } = a
   const leaseMs = state.leaseToken === undefined ? null : a.deps.leaseMs
   return tx`
@@ -250,7 +295,7 @@ async function charge (tx: postgres.TransactionSql, a: Accept): Promise<void> {
 }
 
 /** The order's debit in the ledger; written only once the order row exists in the transaction. */
-function ledgerDebit (tx: postgres.TransactionSql, a: Accept): postgres.PendingQuery<postgres.Row[]> {
+function ledgerDebit (tx: TxSql, a: Accept): postgres.PendingQuery<postgres.Row[]> {
   return tx`
     insert into ledger_entries (reseller_id, kind, amount, currency, order_id)
     select ${a.buyer.id}, 'order_debit', ${-a.amount}, ${a.sku.currency}, ${a.id} where exists (select 1 from orders where id = ${a.id})`
@@ -263,11 +308,8 @@ export async function refund (tx: postgres.TransactionSql, order: OrderRecord): 
   await tx`insert into ledger_entries (reseller_id, kind, amount, currency, order_id) values (${order.resellerId}, 'order_refund', ${order.amount}, ${order.currency}, ${order.id})`
 }
 
+/** A pool order screened by risk rules, or one no single balance bucket can pay: statement by statement. */
 async function acceptFromPool (a: Accept): Promise<PlacedOrder> {
-  if (a.rules.length === 0) {
-    const placed = await acceptFromPoolPipelined(a)
-    if (placed !== 'slow_debit') return placed
-  }
   const { deps, request, sku, id } = a
   let lowStock: LowStock | null = null
   const placed = await accepting(a, async (tx, decisions) => {
@@ -287,20 +329,19 @@ async function acceptFromPool (a: Accept): Promise<PlacedOrder> {
 class SlowDebit extends Error {}
 
 /**
- * The common pool order (no risk rule applies) in three round trips instead of seven: the
- * order insert, the key allocation, the one-bucket debit and its ledger row are sent
- * together in one write and answered together (postgres.js pipelines queries started in the
- * same tick on the transaction's connection). None waits on another's answer, because every
- * shortfall rolls the whole transaction back: a client_order_id already taken, too few
- * keys, or no single bucket able to pay (then the sequential path, which can consolidate
- * buckets, runs instead). Measured with `npm run bench -- orders`.
+ * The common pool order (no risk rule applies) in two writes instead of seven: BEGIN, the
+ * order insert, the key allocation, the one-bucket debit and its ledger row go out together
+ * and are answered together, then COMMIT (pipelinedTransaction). None waits on another's
+ * answer, because every shortfall rolls the whole transaction back: a client_order_id
+ * already taken, too few keys, or no single bucket able to pay (then the sequential path,
+ * which can consolidate buckets, runs instead). Measured with `npm run bench -- orders`.
  */
-async function acceptFromPoolPipelined (a: Accept): Promise<PlacedOrder | 'slow_debit'> {
+async function acceptFromPoolPipelined (conn: postgres.ReservedSql, a: Accept): Promise<PlacedOrder | 'slow_debit'> {
   const { deps, buyer, request, sku, id } = a
   const sale = { sku: sku.sku, quantity: request.quantity, orderId: id }
   let lowStock: LowStock | null = null
   try {
-    const placed = await deps.sql.begin(async (tx) => {
+    const placed = await pipelinedTransaction(conn, async (tx) => {
       const inserting = insertOrderQuery(tx, a, [], { status: 'succeeded' }).execute()
       const allocating = allocateCardKeysQuery(tx, sale).execute()
       const debiting = a.amount > 0 ? debitOneBucket(tx, buyer.id, a.amount).execute() : undefined
@@ -321,7 +362,32 @@ async function acceptFromPoolPipelined (a: Accept): Promise<PlacedOrder | 'slow_
     return placed
   } catch (err) {
     if (err instanceof SlowDebit) return 'slow_debit'
-    if (err instanceof Raced) return replayRaced(await existing(deps.sql, buyer.id, request.client_order_id), a.hash)
+    if (err instanceof Raced) return replayRaced(await existing(conn, buyer.id, request.client_order_id), a.hash)
+    throw err
+  }
+}
+
+function fulfilPlan (a: Accept, steps: Step[], leaseToken: string): NonNullable<PlacedOrder['fulfil']> {
+  return { steps, leaseToken, sku: { fulfilment: a.sku.fulfilment, lowStockThreshold: a.sku.lowStockThreshold, delivery: a.sku.delivery as 'card_key' | 'direct_recharge' } }
+}
+
+/** As for pool orders: BEGIN, the insert, the one-bucket debit and the ledger row in one write, then COMMIT. */
+async function acceptForSuppliersPipelined (conn: postgres.ReservedSql, a: Accept, steps: Step[]): Promise<PlacedOrder | 'slow_debit'> {
+  const leaseToken = randomUUID()
+  try {
+    return await pipelinedTransaction(conn, async (tx) => {
+      const [inserted, debited] = await Promise.all([
+        insertOrderQuery(tx, a, [], { status: 'processing', leaseToken }).execute(),
+        a.amount > 0 ? debitOneBucket(tx, a.buyer.id, a.amount).execute() : undefined,
+        a.amount > 0 ? ledgerDebit(tx, a).execute() : undefined
+      ])
+      if (!inserted[0]) throw new Raced()
+      if (debited?.length === 0) throw new SlowDebit()
+      return { order: toOrder(inserted[0]), created: true, keys: [], fulfil: fulfilPlan(a, steps, leaseToken) }
+    })
+  } catch (err) {
+    if (err instanceof SlowDebit) return 'slow_debit'
+    if (err instanceof Raced) return replayRaced(await existing(conn, a.buyer.id, a.request.client_order_id), a.hash)
     throw err
   }
 }
@@ -329,32 +395,14 @@ async function acceptFromPoolPipelined (a: Accept): Promise<PlacedOrder | 'slow_
 /**
  * Accepts `processing` with the debit, leased to this process (the reconciler takes it over
  * if we die before finishing). Nothing is bought yet: a refusal here charges nothing.
+ * Statement by statement: risk rules apply, or no single balance bucket can pay.
  */
 async function acceptForSuppliers (a: Accept, steps: Step[]): Promise<PlacedOrder> {
   const leaseToken = randomUUID()
-  const fulfil = { steps, leaseToken, sku: { fulfilment: a.sku.fulfilment, lowStockThreshold: a.sku.lowStockThreshold, delivery: a.sku.delivery as 'card_key' | 'direct_recharge' } }
-  if (a.rules.length === 0) {
-    // As for pool orders: the insert, the one-bucket debit and the ledger row in one write.
-    try {
-      return await a.deps.sql.begin(async (tx) => {
-        const [inserted, debited] = await Promise.all([
-          insertOrderQuery(tx, a, [], { status: 'processing', leaseToken }).execute(),
-          a.amount > 0 ? debitOneBucket(tx, a.buyer.id, a.amount).execute() : undefined,
-          a.amount > 0 ? ledgerDebit(tx, a).execute() : undefined
-        ])
-        if (!inserted[0]) throw new Raced()
-        if (debited?.length === 0) throw new SlowDebit()
-        return { order: toOrder(inserted[0]), created: true, keys: [], fulfil }
-      })
-    } catch (err) {
-      if (err instanceof Raced) return replayRaced(await existing(a.deps.sql, a.buyer.id, a.request.client_order_id), a.hash)
-      if (!(err instanceof SlowDebit)) throw err
-    }
-  }
   return await accepting(a, async (tx, decisions) => {
     const order = await insertOrder(tx, a, decisions, { status: 'processing', leaseToken })
     await charge(tx, a)
-    return { order, created: true, keys: [], fulfil }
+    return { order, created: true, keys: [], fulfil: fulfilPlan(a, steps, leaseToken) }
   })
 }
 
@@ -367,7 +415,7 @@ function replayRaced (raced: { order: OrderRecord, hash: Buffer } | undefined, h
  * The outbox row announcing an order's outcome, in the transaction that decides it: to the
  * order's callback URL, else the reseller's default; none when neither is set.
  */
-export async function writeOutcomeEvent (tx: postgres.TransactionSql, order: OrderRecord, deliveries: Parameters<typeof deliveryFields>[0][], delayMs: number): Promise<void> {
+export async function writeOutcomeEvent (tx: TxSql, order: OrderRecord, deliveries: Parameters<typeof deliveryFields>[0][], delayMs: number): Promise<void> {
   if (order.status !== 'succeeded' && order.status !== 'failed') throw new Error(`order ${order.id} is not final (${order.status})`)
   const type = order.status === 'succeeded' ? 'order.succeeded' : 'order.failed'
   const payload = { type, timestamp: new Date().toISOString(), data: { ...orderFields(order), deliveries: deliveries.map((d) => deliveryFields(d, false)) } }
@@ -397,8 +445,8 @@ export interface OrderFilter {
 
 export async function getOrder (sql: postgres.Sql, id: string, resellerId?: string): Promise<OrderRecord | undefined> {
   const [row] = resellerId === undefined
-    ? await sql.unsafe(`select ${ORDER_COLUMNS} from orders where id = $1`, [id])
-    : await sql.unsafe(`select ${ORDER_COLUMNS} from orders where id = $1 and reseller_id = $2`, [id, resellerId])
+    ? await sql.unsafe(`select ${ORDER_COLUMNS} from orders where id = $1`, [id], { prepare: true })
+    : await sql.unsafe(`select ${ORDER_COLUMNS} from orders where id = $1 and reseller_id = $2`, [id, resellerId], { prepare: true })
   return row ? toOrder(row) : undefined
 }
 

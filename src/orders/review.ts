@@ -48,7 +48,7 @@ export async function approveOrder (sql: postgres.Sql, orderId: string, review: 
       update orders set status = 'processing', lease_token = $2, lease_until = now() + $3 * interval '1 millisecond',
                         next_check_at = now() + $3 * interval '1 millisecond', risk = risk || $4::jsonb, updated_at = now()
       where id = $1 and status = 'pending_review'
-      returning ${ORDER_COLUMNS}`, [orderId, leaseToken, leaseMs, record(review, 'approved')])
+      returning ${ORDER_COLUMNS}`, [orderId, leaseToken, leaseMs, record(review, 'approved')], { prepare: true })
     if (!row) return await notHeld(tx, orderId)
     await writeAuditSql(tx, review.actor, { action: 'order.approve', targetType: 'order', targetId: orderId, details: { reason: review.reason } })
     return { order: toOrder(row), leaseToken }
@@ -64,7 +64,7 @@ export async function rejectOrder (sql: postgres.Sql, orderId: string, review: R
     const [row] = await tx.unsafe(`
       update orders set status = 'failed', failure = $2::jsonb, completed_at = now(), risk = risk || $3::jsonb, updated_at = now()
       where id = $1 and status = 'pending_review'
-      returning ${ORDER_COLUMNS}`, [orderId, JSON.stringify(REJECTED), record(review, 'rejected')])
+      returning ${ORDER_COLUMNS}`, [orderId, JSON.stringify(REJECTED), record(review, 'rejected')], { prepare: true })
     if (!row) return await notHeld(tx, orderId)
     const order = toOrder(row)
     await refund(tx, order)

@@ -1,4 +1,5 @@
 import type postgres from 'postgres'
+import type { TxSql } from '../db/pipelined.js'
 import { allocateCardKeys, availableUpTo, type AllocatedCardKey } from '../db/repositories/card-keys.js'
 
 export interface LowStock {
@@ -25,7 +26,7 @@ export async function sellCardKeys (tx: postgres.TransactionSql, input: { sku: s
 }
 
 /** After a sale of `quantity` keys in this transaction: did it take the stock to or below `threshold`? */
-export async function lowStockAfterSale (tx: postgres.TransactionSql, sku: string, quantity: number, threshold: number): Promise<LowStock | null> {
+export async function lowStockAfterSale (tx: TxSql, sku: string, quantity: number, threshold: number): Promise<LowStock | null> {
   // Counting stops at threshold + 1: the check costs the same with ten keys or ten million.
   const remaining = await availableUpTo(tx, sku, threshold + 1)
   const crossed = remaining <= threshold && remaining + quantity > threshold

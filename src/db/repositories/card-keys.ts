@@ -1,6 +1,7 @@
 import { finished } from 'node:stream/promises'
 import type postgres from 'postgres'
 import type { Keyring } from '../../crypto/keyring.js'
+import type { TxSql } from '../pipelined.js'
 import type { CardKeyStatus, PlainCardKey } from '../../domain/pool/card-key.js'
 import { InsufficientStockError } from '../../domain/pool/errors.js'
 import { toDate } from '../timestamps.js'
@@ -155,7 +156,7 @@ const sellable = (tx: Queryable, sku: string): postgres.PendingQuery<postgres.Ro
  * (soonest-expiring, then oldest; expired keys never). Every FLOOR_ADVANCE_MS this process
  * also raises the floor past the keys sold since, in the same statement.
  */
-export function allocateCardKeysQuery (tx: postgres.TransactionSql, input: { sku: string, quantity: number, orderId: string }): postgres.PendingQuery<AllocatedRow[]> {
+export function allocateCardKeysQuery (tx: TxSql, input: { sku: string, quantity: number, orderId: string }): postgres.PendingQuery<AllocatedRow[]> {
   const raise = floorAdvanceDue(input.sku)
   return tx<AllocatedRow[]>`
     with picked as (

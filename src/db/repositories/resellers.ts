@@ -169,12 +169,12 @@ function toCredential (r: Record<string, unknown>): Credential {
 }
 
 export async function credentialBySecret (sql: postgres.Sql, secret: string): Promise<Credential | undefined> {
-  const [row] = await sql.unsafe(CREDENTIAL_SELECT + 'k.secret_hash = $1', [hashToken(secret)])
+  const [row] = await sql.unsafe(CREDENTIAL_SELECT + 'k.secret_hash = $1', [hashToken(secret)], { prepare: true })
   return row ? toCredential(row) : undefined
 }
 
 export async function credentialByKeyId (sql: postgres.Sql, keyId: string): Promise<Credential | undefined> {
-  const [row] = await sql.unsafe(CREDENTIAL_SELECT + 'k.id = $1', [keyId])
+  const [row] = await sql.unsafe(CREDENTIAL_SELECT + 'k.id = $1', [keyId], { prepare: true })
   return row ? toCredential(row) : undefined
 }
 
