@@ -24,6 +24,7 @@ import { SupplierRegistry } from './suppliers/registry.js'
 import { registerPoolMetrics } from './pool/metrics.js'
 import { createOps, type Ops } from './ops/index.js'
 import { CredentialCache } from './db/repositories/credential-cache.js'
+import { CatalogCache } from './orders/catalog-cache.js'
 
 export interface AppDeps {
   config: Config
@@ -43,6 +44,8 @@ declare module 'fastify' {
     fulfilment: FulfilmentEngine
     /** Credentials as authentication reads them, cached until a change is announced. */
     credentials: CredentialCache
+    /** Order terms (prices, rules) as orders read them, checked against catalog_version. */
+    catalog: CatalogCache
     /** Alerts and operational metrics; its periodic checks are started where WORKERS is on. */
     ops: Ops
     /** Set when shutdown begins: readiness fails and new requests get 503 while in-flight ones finish. */
@@ -92,9 +95,11 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
     log: deps.logger, publicBaseUrl: config.publicBaseUrl, breakerObserver: ops.breakerObserver
   })
   const credentials = new CredentialCache(deps.database.sql)
-  if (deps.describeOnly !== true) await Promise.all([suppliers.start(), credentials.start()])
+  const catalog = new CatalogCache(deps.database.sql)
+  if (deps.describeOnly !== true) await Promise.all([suppliers.start(), credentials.start(), catalog.start()])
   app.decorate('credentials', credentials)
-  app.addHook('onClose', async () => { await credentials.close() })
+  app.decorate('catalog', catalog)
+  app.addHook('onClose', async () => { await Promise.all([credentials.close(), catalog.close()]) })
   const fulfilment = new FulfilmentEngine({
     sql: deps.database.sql, keyring: deps.keyring, suppliers, log: deps.logger, pollIntervalMs: config.supplierPollIntervalMs,
     reconcileAfterMs: config.reconcileAfterMs, firstCallbackDelayMs: config.webhookRetryScheduleMs[0] ?? 0

@@ -8,8 +8,8 @@ import type { TxSql } from '../db/pipelined.js'
  * parallel. When funds are spread too thin for any single bucket, one transaction locks
  * all buckets in order, takes the amount from their total and spreads the rest again.
  *
- * Deadlock-free by construction: the fast path takes one bucket, waiting for it only
- * while it holds none; only the slow path takes several, always in bucket order.
+ * Deadlock-free by construction: the fast path takes one bucket and never waits for
+ * another; only the slow path takes several, always in bucket order.
  */
 export const BUCKETS = 16
 
@@ -26,31 +26,17 @@ export async function createBuckets (tx: Tx, resellerId: string, creditLimit: nu
 
 /**
  * The fast path as one statement, not yet sent: it returns one row when a bucket that can
- * pay was debited, none when no single bucket can (the caller then consolidates). A bucket
- * nobody holds first; when every bucket that can pay is held by a concurrent order, it
- * waits for one of them (picked at random) rather than give up: a holder commits within a
- * round trip, while giving up sent the order down the statement-by-statement path, which
- * at 32 connections of one reseller took a third of the orders (`npm run bench -- orders`).
- * After the wait PostgreSQL checks the UPDATE's guard again on the committed row, so the
- * bucket still cannot go below its floor. Deadlock-free: a transaction waits here only
- * while it holds no bucket.
+ * pay and that nobody holds was debited, none otherwise. Callers may pipeline it.
  */
 export function debitOneBucket (tx: TxSql, resellerId: string, amount: number): postgres.PendingQuery<postgres.Row[]> {
-  // The fallback bucket is chosen without a lock, and only the UPDATE waits for it: a
-  // locking SELECT that found the row changed after its wait would keep that lock and move
-  // on to the next row, holding one bucket while waiting for another.
   return tx`
-    with free as (
+    with pick as (
       select bucket from reseller_balance_buckets
       where reseller_id = ${resellerId} and balance + floor >= ${amount}
       order by random() limit 1
       for update skip locked)
     update reseller_balance_buckets b set balance = b.balance - ${amount}, updated_at = now()
-    where b.reseller_id = ${resellerId} and b.balance + b.floor >= ${amount}
-      and b.bucket = coalesce((select bucket from free), (
-        select bucket from reseller_balance_buckets
-        where reseller_id = ${resellerId} and balance + floor >= ${amount}
-        order by random() limit 1))
+    from pick where b.reseller_id = ${resellerId} and b.bucket = pick.bucket
     returning b.bucket`
 }
 

@@ -120,6 +120,39 @@ t.test('a pool SKU is listed available until its last key is sold', async (t) =>
   t.notOk(await listed(), 'sold out: unavailable in the list too')
 })
 
+t.test('cached order terms never outlive a catalog change, even when its notice is late', async (t) => {
+  const ta = await build(t)
+  await cardSku(ta, 'gc-cached', 100, 10)
+  const rsl = await createReseller(ta, {}, 10_000)
+  const buyer = { id: rsl.id, tier: 'standard', currency: 'CNY' }
+  const order = async (id: string) => await ta.app.inject({ method: 'POST', url: '/v1/orders', headers: rsl.bearer, payload: { client_order_id: id, sku: 'gc-cached' } })
+  t.equal((await order('C-1')).json().unit_price, 100)
+  const stale = ta.app.catalog.get(buyer, 'gc-cached')
+  t.ok(stale, 'the first order cached its terms')
+  if (!stale) return
+  t.equal((await order('C-2')).json().unit_price, 100, 'an order from the cache')
+
+  // A price rise; then the old terms put back, as if this process had not heard of it yet.
+  const prices = await ta.app.inject({ method: 'PUT', url: '/admin/v1/tiers/standard/prices', headers: ta.auth('finance'), payload: [{ sku: 'gc-cached', price: 150 }] })
+  t.equal(prices.statusCode, 200)
+  ta.app.catalog.set(buyer, stale, ta.app.catalog.current())
+  const raised = await order('C-3')
+  t.equal(raised.statusCode, 201)
+  t.match(raised.json(), { unit_price: 150, amount: 150 }, 'charged the committed price, not the cached one')
+  t.equal(ta.app.catalog.get(buyer, 'gc-cached')?.sku.price, 150, 'the cache holds the new terms')
+
+  // A rule added later refuses the order, though the stale terms know no rule.
+  const stale150 = ta.app.catalog.get(buyer, 'gc-cached')
+  const rule = await ta.app.inject({ method: 'POST', url: '/admin/v1/risk-rules', headers: ta.auth('ops'), payload: { kind: 'amount_ceiling', action: 'refuse', sku: 'gc-cached', params: { max_amount: 120 } } })
+  t.equal(rule.statusCode, 201)
+  if (stale150) ta.app.catalog.set(buyer, stale150, ta.app.catalog.current())
+  const refused = await order('C-4')
+  t.equal(refused.statusCode, 403)
+  t.equal(refused.json().code, 'risk_refused')
+  const balance = await ta.app.inject({ method: 'GET', url: '/v1/balance', headers: rsl.bearer })
+  t.equal(balance.json().available, 10_000 - 100 - 100 - 150, 'charged for three orders only')
+})
+
 t.test('20 concurrent duplicates make one order and one debit', async (t) => {
   const ta = await build(t)
   await cardSku(ta, 'gc-dup', 100, 10)

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import { check, integer, jsonb, pgEnum, pgTable, text } from 'drizzle-orm/pg-core'
+import { bigint, check, integer, jsonb, pgEnum, pgTable, text } from 'drizzle-orm/pg-core'
 import { CATEGORIES, DELIVERIES, RECIPIENT_TYPES, SKU_STATUSES, type Fulfilment } from '../../domain/catalog.js'
 import { amountMinor, createdAt, updatedAt } from './_columns.js'
 
@@ -35,3 +35,16 @@ export const skus = pgTable('skus', {
 ])
 
 export type Sku = typeof skus.$inferSelect
+
+/**
+ * One row, bumped by every statement that changes what an order is priced and screened by
+ * (skus, tier_prices, reseller_prices, risk_rules; triggers in migration 0015). Processes
+ * cache those look-ups under the version they read, and each cached order checks it in its
+ * own transaction (src/orders/catalog-cache.ts).
+ */
+export const catalogVersion = pgTable('catalog_version', {
+  id: integer('id').primaryKey(),
+  version: bigint('version', { mode: 'number' }).notNull()
+}, (t) => [
+  check('catalog_version_one_row', sql`${t.id} = 1`)
+])

@@ -27,7 +27,7 @@ export default async function createOrder (app: FastifyInstance): Promise<void> 
     const { config, database, keyring } = app.deps
     const placed = await placeOrder({
       sql: database.sql, log: request.log, firstCallbackDelayMs: config.webhookRetryScheduleMs[0] ?? 0,
-      supplierHealth: () => app.suppliers.health(), leaseMs: app.fulfilment.acceptLeaseMs()
+      supplierHealth: () => app.suppliers.health(), leaseMs: app.fulfilment.acceptLeaseMs(), catalog: app.catalog
     }, buyer(request), body, { clientIp: request.ip })
     let order = placed.order
     let deliveries: Delivery[] | undefined
