@@ -58,17 +58,28 @@ export async function withBenchServer<T> (fn: (ctx: BenchContext) => Promise<T>)
   }
 }
 
-/** Runs `worker` in `concurrency` parallel loops for `seconds`; returns completed operations per second. */
+/**
+ * Runs `worker` in `concurrency` parallel loops for `seconds`; returns completed operations
+ * per second. The first failure stops every loop and is thrown once all have stopped.
+ */
 export async function rate (concurrency: number, seconds: number, worker: () => Promise<void>): Promise<number> {
   const until = Date.now() + seconds * 1000
   let done = 0
+  let failed = false
   const started = process.hrtime.bigint()
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (Date.now() < until) {
-      await worker()
+  const loops = await Promise.allSettled(Array.from({ length: concurrency }, async () => {
+    while (!failed && Date.now() < until) {
+      try {
+        await worker()
+      } catch (err) {
+        failed = true
+        throw err
+      }
       done++
     }
   }))
+  const failure = loops.find((l) => l.status === 'rejected')
+  if (failure) throw failure.reason
   const elapsed = Number(process.hrtime.bigint() - started) / 1e9
   return done / elapsed
 }

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto'
 import postgres from 'postgres'
-import { debit } from '../../src/balance/buckets.js'
-import { sellCardKeys } from '../../src/pool/sell.js'
+import { debitOneBucket } from '../../src/balance/buckets.js'
+import { pipelinedTransaction } from '../../src/db/pipelined.js'
+import { allocateCardKeysQuery } from '../../src/db/repositories/card-keys.js'
 import { newId } from '../../src/domain/ids.js'
 import { figure, rate, type BenchContext, type Figure } from './harness.js'
 import { benchGateway, load, orderRequests, poolSku, priceSkus, reseller, SECONDS, type BenchReseller } from './gateway.js'
@@ -10,9 +11,11 @@ const CONNECTIONS = 32
 const KEYS = Number(process.env.BENCH_ORDER_KEYS ?? 100_000)
 
 /**
- * The card-pool order transaction without HTTP: the statements `placeOrder` sends for a
- * pool order (insert the order, sell a key, debit a balance bucket, the ledger row),
- * through postgres.js with the gateway's pool size. The database's limit for orders.
+ * The card-pool order transaction without HTTP, as `placeOrder` sends it for a pool order
+ * with cached terms: on a reserved connection, BEGIN with the catalog version check, the
+ * order insert, the key allocation, the one-bucket debit and the ledger row in one write,
+ * then COMMIT (pipelinedTransaction), through postgres.js with the gateway's pool size.
+ * The database's limit for orders.
  */
 async function directSql (databaseUrl: string, buyer: BenchReseller, sku: string): Promise<number> {
   const sql = postgres(databaseUrl, { max: 32, onnotice: () => {} })
@@ -20,14 +23,26 @@ async function directSql (databaseUrl: string, buyer: BenchReseller, sku: string
     const hash = createHash('sha256').update('bench').digest()
     return await rate(CONNECTIONS, SECONDS, async () => {
       const id = newId('ord')
-      await sql.begin(async (tx) => {
-        await tx`
-          insert into orders (id, reseller_id, client_order_id, request_hash, sku, quantity, recipient, unit_price, amount, currency, status, completed_at)
-          values (${id}, ${buyer.id}, ${id}, ${hash}, ${sku}, 1, '{}'::jsonb, 1, 1, 'CNY', 'succeeded', now())`
-        await sellCardKeys(tx, { sku, quantity: 1, orderId: id, lowStockThreshold: null })
-        if (!await debit(tx, buyer.id, 1)) throw new Error('bench reseller ran out of money')
-        await tx`insert into ledger_entries (reseller_id, kind, amount, currency, order_id) values (${buyer.id}, 'order_debit', -1, 'CNY', ${id})`
-      })
+      const conn = await sql.reserve()
+      try {
+        await pipelinedTransaction(conn, async (tx) => {
+          const [, , allocated, debited] = await Promise.all([
+            tx`select version from catalog_version where id = 1`.execute(),
+            tx`
+              insert into orders (id, reseller_id, client_order_id, request_hash, sku, quantity, recipient, unit_price, amount, currency, status, completed_at)
+              values (${id}, ${buyer.id}, ${id}, ${hash}, ${sku}, 1, '{}'::jsonb, 1, 1, 'CNY', 'succeeded', now())`.execute(),
+            allocateCardKeysQuery(tx, { sku, quantity: 1, orderId: id }).execute(),
+            debitOneBucket(tx, buyer.id, 1).execute(),
+            tx`insert into ledger_entries (reseller_id, kind, amount, currency, order_id) values (${buyer.id}, 'order_debit', -1, 'CNY', ${id})`.execute()
+          ])
+          if (allocated.length !== 1) throw new Error('bench SKU ran out')
+          // As the gateway does: every bucket held by a concurrent order, so ask again.
+          let bucket = debited
+          while (bucket.length === 0) bucket = await debitOneBucket(tx, buyer.id, 1)
+        })
+      } finally {
+        conn.release()
+      }
     })
   } finally {
     await sql.end()
