@@ -1,4 +1,5 @@
 import type postgres from 'postgres'
+import type { TxSql } from '../db/pipelined.js'
 import type { Keyring } from '../crypto/keyring.js'
 import { toDate } from '../db/timestamps.js'
 import type { SupplierCode } from '../domain/supplier.js'
@@ -26,7 +27,7 @@ export function expiryOf (text: string | null): Date | null {
  * Records what a supplier delivered, in the caller's (finishing) transaction: a reference
  * for a direct recharge, or its codes sealed like pool codes.
  */
-export async function insertSupplierDeliveries (tx: postgres.TransactionSql, keyring: Keyring, input: { orderId: string, attemptId: string, codes: SupplierCode[] }): Promise<void> {
+export async function insertSupplierDeliveries (tx: TxSql, keyring: Keyring, input: { orderId: string, attemptId: string, codes: SupplierCode[] }): Promise<void> {
   if (input.codes.length === 0) {
     await tx`insert into order_deliveries (id, order_id, attempt_id, type, reference) values (${newId('dlv')}, ${input.orderId}, ${input.attemptId}, 'direct_recharge', ${input.attemptId})`
     return

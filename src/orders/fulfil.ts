@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type postgres from 'postgres'
+import { pipelinedTransaction, type TxSql } from '../db/pipelined.js'
 import type { Keyring } from '../crypto/keyring.js'
 import type { Fulfilment } from '../domain/catalog.js'
 import { toDate } from '../db/timestamps.js'
@@ -39,6 +40,8 @@ export interface Driving {
   lowStockThreshold: number | null
   /** card_key SKUs must deliver a code per unit; a "success" without them is not one yet. */
   delivery: 'card_key' | 'direct_recharge'
+  /** The reseller's default callback URL as the accepting request knew it; undefined: not known here. */
+  resellerCallbackUrl?: string | null | undefined
 }
 
 interface AttemptRow { id: string, supplier_id: string, status: string, supplier_order_id: string | null, created_at: unknown }
@@ -113,7 +116,7 @@ export class FulfilmentEngine {
    * delivered when this drive finished it, undefined when it is left pending (or failed to
    * run: the reconciler resumes it).
    */
-  async start (order: OrderRecord, token: string, steps: Step[], known?: Pick<Driving, 'fulfilment' | 'lowStockThreshold' | 'delivery'>): Promise<Finished | undefined> {
+  async start (order: OrderRecord, token: string, steps: Step[], known?: Pick<Driving, 'fulfilment' | 'lowStockThreshold' | 'delivery' | 'resellerCallbackUrl'>): Promise<Finished | undefined> {
     await this.track(order.id, async () => {
       // The accepting request read the SKU a moment ago: no need to read it again.
       const routing = known ?? await this.routing(order.sku)
@@ -390,7 +393,7 @@ export class FulfilmentEngine {
   }
 
   /** The finishing transaction's first step: final status, only while we hold the lease. */
-  private finishOrderQuery (tx: postgres.TransactionSql, d: Driving, status: 'succeeded' | 'failed', failure: Failure | null): postgres.PendingQuery<postgres.Row[]> {
+  private finishOrderQuery (tx: TxSql, d: Driving, status: 'succeeded' | 'failed', failure: Failure | null): postgres.PendingQuery<postgres.Row[]> {
     return tx.unsafe(`
       update orders set status = $3, failure = $4::jsonb, completed_at = now(), lease_token = null, lease_until = null, next_check_at = null
       where id = $1 and status = 'processing' and lease_token = $2
@@ -413,26 +416,37 @@ export class FulfilmentEngine {
 
   private async finishSucceededTx (d: Driving, attemptId: string, outcome: Extract<Outcome, { status: 'succeeded' }>, queries: number): Promise<void> {
     let done: Finished | undefined
-    await this.o.sql.begin(async (tx) => {
-      // Sent in one write; if our lease is gone (the order is another process's now), the
-      // finish matches no row and the whole transaction is rolled back.
-      const [finished] = await Promise.all([
-        this.finishOrderQuery(tx, d, 'succeeded', null).execute(),
-        tx`
-          update supplier_attempts set status = 'succeeded', supplier_order_id = coalesce(${outcome.supplierOrderId}, supplier_order_id),
-            latency_ms = coalesce(latency_ms, ${outcome.latencyMs}), queries = queries + ${queries}, completed_at = now(), updated_at = now()
-          where id = ${attemptId}`.execute(),
-        insertSupplierDeliveries(tx, this.o.keyring, { orderId: d.order.id, attemptId, codes: outcome.codes })
-      ])
-      if (!finished[0]) throw new LeaseLost()
-      const order = toOrder(finished[0])
-      const deliveries: Delivery[] = outcome.codes.length === 0
-        ? [{ type: 'direct_recharge', reference: attemptId }]
-        : outcome.codes.map((c) => ({ type: 'card_key', code: c.code, pin: c.pin, serial: c.serial, expiresAt: expiryOf(c.expiresAt) }))
-      await writeOutcomeEvent(tx, order, deliveries, this.o.firstCallbackDelayMs)
-      done = { order, deliveries }
-    })
+    const conn = await this.o.sql.reserve()
+    try {
+      await pipelinedTransaction(conn, async (tx) => await this.finishSucceededStatements(tx, d, attemptId, outcome, queries).then((f) => { done = f }))
+    } finally {
+      conn.release()
+    }
     if (done) this.finished.set(d.order.id, done)
+  }
+
+  /**
+   * BEGIN, the order's final status, the attempt and the deliveries go out in one write
+   * (pipelinedTransaction); if our lease is gone (the order is another process's now), the
+   * finish matches no row and the whole transaction is rolled back. The outbox row follows
+   * unless neither the order nor its reseller has a callback URL.
+   */
+  private async finishSucceededStatements (tx: TxSql, d: Driving, attemptId: string, outcome: Extract<Outcome, { status: 'succeeded' }>, queries: number): Promise<Finished> {
+    const [finished] = await Promise.all([
+      this.finishOrderQuery(tx, d, 'succeeded', null).execute(),
+      tx`
+        update supplier_attempts set status = 'succeeded', supplier_order_id = coalesce(${outcome.supplierOrderId}, supplier_order_id),
+          latency_ms = coalesce(latency_ms, ${outcome.latencyMs}), queries = queries + ${queries}, completed_at = now(), updated_at = now()
+        where id = ${attemptId}`.execute(),
+      insertSupplierDeliveries(tx, this.o.keyring, { orderId: d.order.id, attemptId, codes: outcome.codes })
+    ])
+    if (!finished[0]) throw new LeaseLost()
+    const order = toOrder(finished[0])
+    const deliveries: Delivery[] = outcome.codes.length === 0
+      ? [{ type: 'direct_recharge', reference: attemptId }]
+      : outcome.codes.map((c) => ({ type: 'card_key', code: c.code, pin: c.pin, serial: c.serial, expiresAt: expiryOf(c.expiresAt) }))
+    if (order.callbackUrl !== null || d.resellerCallbackUrl !== null) await writeOutcomeEvent(tx, order, deliveries, this.o.firstCallbackDelayMs)
+    return { order, deliveries }
   }
 
   /** Fails the order and refunds it in full, in one transaction. */

@@ -116,7 +116,7 @@ export interface PlacedOrder {
   /** Keys sold by this call (new pool orders only); others read theirs with orderDeliveries. */
   keys: AllocatedCardKey[]
   /** A new order accepted for supplier fulfilment: the plan to walk, our lease on it, and its SKU's routing as read. */
-  fulfil?: { steps: Step[], leaseToken: string, sku: { fulfilment: SkuPrice['fulfilment'], lowStockThreshold: number | null, delivery: 'card_key' | 'direct_recharge' } }
+  fulfil?: { steps: Step[], leaseToken: string, sku: { fulfilment: SkuPrice['fulfilment'], lowStockThreshold: number | null, delivery: 'card_key' | 'direct_recharge', resellerCallbackUrl: string | null | undefined } }
 }
 
 /** Where the order came from, beside what it asks for (not part of the idempotent request). */
@@ -444,7 +444,7 @@ async function acceptFromPoolPipelined (conn: postgres.ReservedSql, a: Accept, v
 }
 
 function fulfilPlan (a: Accept, steps: Step[], leaseToken: string): NonNullable<PlacedOrder['fulfil']> {
-  return { steps, leaseToken, sku: { fulfilment: a.sku.fulfilment, lowStockThreshold: a.sku.lowStockThreshold, delivery: a.sku.delivery as 'card_key' | 'direct_recharge' } }
+  return { steps, leaseToken, sku: { fulfilment: a.sku.fulfilment, lowStockThreshold: a.sku.lowStockThreshold, delivery: a.sku.delivery as 'card_key' | 'direct_recharge', resellerCallbackUrl: a.buyer.callbackUrl } }
 }
 
 /** As for pool orders: BEGIN, the insert, the one-bucket debit and the ledger row in one write, then COMMIT. */
