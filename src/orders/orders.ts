@@ -17,6 +17,7 @@ import { lowStockAfterSale, reportLowStock, sellCardKeys, type LowStock } from '
 import { deliveryFields, orderFields } from './present.js'
 import { skuPrice, type Buyer, type SkuPrice } from './catalog.js'
 import type { CatalogCache, OrderTerms } from './catalog-cache.js'
+import { replayedRequest, type NonceClaim } from '../db/repositories/resellers.js'
 import { applicableRules, screenOrder } from './risk.js'
 
 export interface OrderRequest {
@@ -123,6 +124,8 @@ export interface PlacedOrder {
 export interface OrderOrigin {
   /** The caller's address as the edge saw it: stored on the order, and checked by IP rules. */
   clientIp: string | null
+  /** A signed request's nonce, recorded in the same write as the order's first statements. */
+  nonce?: NonceClaim | undefined
 }
 
 /**
@@ -146,16 +149,18 @@ export async function placeOrder (deps: PlaceOrderDeps, buyer: Buyer, request: O
   try {
     const cached = deps.catalog?.get(buyer, request.sku)
     if (cached) {
-      const placed = await placeCached(conn, deps, buyer, request, origin, hash, cached)
+      // The nonce's insert goes out first, in the accept's write; the accept checks it before COMMIT.
+      const placed = await placeCached(conn, deps, buyer, request, { ...origin, fresh: origin.nonce?.claim(conn) }, hash, cached)
       if (placed) return placed
     }
     const generation = deps.catalog?.current()
     // A replay answers with the stored order whatever the catalog says now, so its look-up
     // decides before the price and the rules are used. The version is read first: terms
     // cached under it can only be older than the version, never newer.
-    const [version, prior, sku, rules] = await Promise.all([
-      catalogVersion(conn), existing(conn, buyer.id, request.client_order_id), skuPrice(conn, buyer, request.sku), applicableRules(conn, request.sku, buyer.id)
+    const [fresh, version, prior, sku, rules] = await Promise.all([
+      origin.nonce?.claim(conn), catalogVersion(conn), existing(conn, buyer.id, request.client_order_id), skuPrice(conn, buyer, request.sku), applicableRules(conn, request.sku, buyer.id)
     ])
+    if (fresh === false) throw replayedRequest()
     if (prior) return replay(prior, hash)
     if (!sku) throw new GatewayError('not_found', { detail: `no product ${request.sku}` })
     if (generation !== undefined) deps.catalog?.set(buyer, { sku, rules, version }, generation)
@@ -206,15 +211,19 @@ function accept (deps: PlaceOrderDeps, buyer: Buyer, request: OrderRequest, orig
  * a change to the catalog since; a client_order_id taken; no single bucket able to pay)
  * answers undefined, and the order is placed from fresh look-ups instead.
  */
-async function placeCached (conn: postgres.ReservedSql, deps: PlaceOrderDeps, buyer: Buyer, request: OrderRequest, origin: OrderOrigin, hash: Buffer, terms: OrderTerms): Promise<PlacedOrder | undefined> {
-  if (terms.rules.length > 0) return undefined
+async function placeCached (conn: postgres.ReservedSql, deps: PlaceOrderDeps, buyer: Buyer, request: OrderRequest, origin: OrderOrigin & { fresh: Promise<boolean> | undefined }, hash: Buffer, terms: OrderTerms): Promise<PlacedOrder | undefined> {
+  const checkNonce = async (): Promise<undefined> => {
+    if (await origin.fresh === false) throw replayedRequest()
+  }
+  if (terms.rules.length > 0) return await checkNonce()
   let prepared: ReturnType<typeof accept>
   try {
     prepared = accept(deps, buyer, request, origin, hash, terms.sku, terms.rules)
   } catch (err) {
-    if (err instanceof GatewayError) return undefined
+    if (err instanceof GatewayError) return await checkNonce()
     throw err
   }
+  prepared.a.fresh = origin.fresh
   const placed = await acceptPipelined(conn, prepared.a, prepared.steps, terms.version)
   return placed !== 'stale' && 'order' in placed ? placed : undefined
 }
@@ -264,6 +273,8 @@ interface Accept {
   rules: RiskRule[]
   clientIp: string | null
   recipientKey: string | null
+  /** Whether a signed request's nonce was fresh, when its insert went out with the accept. */
+  fresh?: Promise<boolean> | undefined
 }
 
 /** A concurrent request with the same client_order_id committed first: roll back, answer with its order. */
@@ -420,7 +431,8 @@ async function acceptFromPoolPipelined (conn: postgres.ReservedSql, a: Accept, v
       const allocating = allocateCardKeysQuery(tx, sale).execute()
       const debiting = a.amount > 0 ? debitOneBucket(tx, buyer.id, a.amount).execute() : undefined
       const ledger = a.amount > 0 ? ledgerDebit(tx, a).execute() : undefined
-      const [current, inserted, allocated, debited] = await Promise.all([checking, inserting, allocating, debiting, ledger])
+      const [fresh, current, inserted, allocated, debited] = await Promise.all([a.fresh, checking, inserting, allocating, debiting, ledger])
+      if (fresh === false) throw replayedRequest()
       if (current !== version) throw new Stale()
       if (!inserted[0]) throw new Raced()
       const keys = allocatedKeys(allocated, sale)
@@ -452,12 +464,14 @@ async function acceptForSuppliersPipelined (conn: postgres.ReservedSql, a: Accep
   const leaseToken = randomUUID()
   try {
     return await pipelinedTransaction(conn, async (tx) => {
-      const [current, inserted, debited] = await Promise.all([
+      const [fresh, current, inserted, debited] = await Promise.all([
+        a.fresh,
         versionCheck(tx, version),
         insertOrderQuery(tx, a, [], { status: 'processing', leaseToken }).execute(),
         a.amount > 0 ? debitOneBucket(tx, a.buyer.id, a.amount).execute() : undefined,
         a.amount > 0 ? ledgerDebit(tx, a).execute() : undefined
       ])
+      if (fresh === false) throw replayedRequest()
       if (current !== version) throw new Stale()
       if (!inserted[0]) throw new Raced()
       if (debited?.length === 0) await debitAgain(tx, a)

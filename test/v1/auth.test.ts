@@ -98,3 +98,30 @@ t.test('IP allowlist is checked after authentication', async (t) => {
   const bad = await ta.app.inject({ method: 'POST', url: '/admin/v1/resellers', headers: ta.auth('admin'), payload: { name: 'x', tier: 'standard', currency: 'CNY', ip_allowlist: ['10.0.0.0/33'] } })
   t.equal(bad.statusCode, 400)
 })
+
+t.test('a signed order records its nonce with the order: it works once, refused or not', async (t) => {
+  const ta = await build(t)
+  await cardSku(ta, 'gc-signed', 100, 5)
+  const rsl = await createReseller(ta, {}, 10_000)
+  const post = async (headers: Record<string, string>, body: string) =>
+    await ta.app.inject({ method: 'POST', url: '/v1/orders', headers: { ...headers, 'content-type': 'application/json' }, payload: body })
+  // The first order looks its terms up, the second finds them cached: two ways to the accept.
+  for (const n of [1, 2]) {
+    const body = JSON.stringify({ client_order_id: `SN-${n}`, sku: 'gc-signed' })
+    const headers = signed(rsl, 'POST', '/v1/orders', body)
+    t.equal((await post(headers, body)).statusCode, 201, `order ${n}`)
+    const replay = await post(headers, body)
+    t.equal(replay.statusCode, 401, `order ${n} replayed`)
+    t.equal(replay.json().code, 'replayed_request')
+  }
+  const invalid = JSON.stringify({ client_order_id: 'SN-bad', sku: 'gc-signed', quantity: 0 })
+  const invalidHeaders = signed(rsl, 'POST', '/v1/orders', invalid)
+  t.equal((await post(invalidHeaders, invalid)).statusCode, 400)
+  t.equal((await post(invalidHeaders, invalid)).json().code, 'replayed_request', 'a body refused by validation burns its nonce too')
+  const refused = JSON.stringify({ client_order_id: 'SN-big', sku: 'gc-signed', quantity: 1, max_unit_price: 1 })
+  const refusedHeaders = signed(rsl, 'POST', '/v1/orders', refused)
+  t.equal((await post(refusedHeaders, refused)).json().code, 'price_changed')
+  t.equal((await post(refusedHeaders, refused)).json().code, 'replayed_request', 'so does an order refused by its terms')
+  const balance = await ta.app.inject({ method: 'GET', url: '/v1/balance', headers: rsl.bearer })
+  t.equal(balance.json().available, 10_000 - 200, 'two orders charged')
+})

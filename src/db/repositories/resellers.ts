@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { and, asc, desc, eq, gt, lt, sql } from 'drizzle-orm'
 import type postgres from 'postgres'
+import { GatewayError } from '../../errors/gateway-error.js'
 import type { Keyring } from '../../crypto/keyring.js'
 import { newId, newSecret } from '../../domain/ids.js'
 import { balanceOf, createBuckets, credit, debit, setCreditLimit } from '../../balance/buckets.js'
@@ -188,6 +189,36 @@ export async function rememberNonce (sql: postgres.Sql, keyId: string, nonce: st
     on conflict (key_id, nonce) do update set expires_at = excluded.expires_at where request_nonces.expires_at < now()
     returning 1`
   return rows.length === 1
+}
+
+export function replayedRequest (): GatewayError {
+  return new GatewayError('replayed_request', { detail: 'this nonce was already used with this key' })
+}
+
+/**
+ * A signed request's nonce, recorded by the route in the same write as its first statements
+ * (a signed order's look-ups or accept) instead of a round trip of its own before them.
+ * `claim` sends the insert once, on the connection given; every later call answers the
+ * same promise. Its own transaction either way: a nonce stays used whatever the order does.
+ */
+export class NonceClaim {
+  private claimed: Promise<boolean> | undefined
+
+  constructor (readonly keyId: string, readonly nonce: string, readonly expiresAt: Date) {}
+
+  /** True when the nonce was fresh. */
+  async claim (sql: postgres.Sql): Promise<boolean> {
+    if (this.claimed === undefined) {
+      this.claimed = rememberNonce(sql, this.keyId, this.nonce, this.expiresAt)
+      // Awaited by whoever needs the answer; a caller that failed first must not leave it unhandled.
+      this.claimed.catch(() => {})
+    }
+    return await this.claimed
+  }
+
+  get sent (): boolean {
+    return this.claimed !== undefined
+  }
 }
 
 export async function deleteExpiredNonces (sql: postgres.Sql): Promise<number> {

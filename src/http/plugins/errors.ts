@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod'
 import { catalogue, type ErrorCode } from '../../errors/catalogue.js'
+import { replayedRequest } from '../../db/repositories/resellers.js'
 import { GatewayError, loggableCause, type FieldError } from '../../errors/gateway-error.js'
 import type { Problem } from '../schemas/common.js'
 
@@ -69,8 +70,11 @@ export function sendProblem (reply: FastifyReply, error: GatewayError): FastifyR
 }
 
 export function registerErrorHandling (app: FastifyInstance): void {
-  app.setErrorHandler((err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-    const error = toGatewayError(err)
+  app.setErrorHandler(async (err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    // A signed request refused before its handler recorded the nonce (config.nonceInHandler;
+    // its body failed validation, say) records it now: a replay is answered as one.
+    const replayed = request.nonce && !request.nonce.sent && !await request.nonce.claim(app.deps.database.sql)
+    const error = replayed ? replayedRequest() : toGatewayError(err)
     if (error.status >= 500) {
       request.log.error({ err: loggableCause(error.cause ?? err), internal: error.internal, error_code: error.code }, 'request failed')
     } else {

@@ -2,7 +2,7 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
 import fastifyRateLimit from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Redis } from 'ioredis'
-import { rememberNonce, apiSecretAad, type Credential } from '../../db/repositories/resellers.js'
+import { NonceClaim, rememberNonce, replayedRequest, apiSecretAad, type Credential } from '../../db/repositories/resellers.js'
 import { allowlistMatcher } from '../../domain/cidr.js'
 import { GatewayError } from '../../errors/gateway-error.js'
 
@@ -19,10 +19,17 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Reseller API route: authenticated, allowlisted, rate-limited per reseller. */
     reseller?: boolean
+    /**
+     * The handler records a signed request's nonce itself, with its first statements
+     * (request.nonce); one it did not reach is recorded before the answer goes out.
+     */
+    nonceInHandler?: boolean
   }
   interface FastifyRequest {
     reseller: AuthenticatedReseller | null
     rawBody: Buffer | undefined
+    /** A signed request's nonce, not yet recorded (routes with config.nonceInHandler). */
+    nonce: NonceClaim | undefined
   }
   interface FastifyInstance {
     /** Every reseller route as registered (for the authorization tests and docs). */
@@ -74,9 +81,11 @@ async function authenticate (app: FastifyInstance, request: FastifyRequest): Pro
     }
     // Recorded only once the signature holds, so nobody can burn another client's nonces.
     const expiresAt = new Date((Number(timestamp) + SIGNATURE_WINDOW_S * 2) * 1000)
-    if (!await rememberNonce(sql, credential.keyId, nonce, expiresAt)) {
-      throw new GatewayError('replayed_request', { detail: 'this nonce was already used with this key' })
+    if (request.routeOptions.config.nonceInHandler === true) {
+      request.nonce = new NonceClaim(credential.keyId, nonce, expiresAt)
+      return credential
     }
+    if (!await rememberNonce(sql, credential.keyId, nonce, expiresAt)) throw replayedRequest()
     return credential
   }
   const token = BEARER.exec(header(request, 'authorization') ?? '')?.[1]
@@ -155,6 +164,13 @@ export async function registerResellerAuth (app: FastifyInstance): Promise<void>
     if (!route.url.startsWith('/v1/')) return
     if (!route.config?.reseller) throw new Error(`reseller route ${String(route.method)} ${route.url} does not declare config.reseller`)
     for (const method of [route.method].flat()) if (method !== 'HEAD') app.resellerRoutes.push({ method, url: route.url })
+  })
+
+  app.decorateRequest('nonce', undefined)
+  // A signed request answered without its handler recording the nonce (refusals record it
+  // in the error handler): recorded now, so that the nonce still works only once.
+  app.addHook('onSend', async (request) => {
+    if (request.nonce && !request.nonce.sent) await request.nonce.claim(app.deps.database.sql)
   })
 
   app.addHook('preValidation', async (request, reply) => {

@@ -9,7 +9,7 @@ import { presentOrder } from '../present.js'
 
 export default async function createOrder (app: FastifyInstance): Promise<void> {
   app.withTypeProvider<ZodTypeProvider>().post('/v1/orders', {
-    config: { reseller: true },
+    config: { reseller: true, nonceInHandler: true },
     schema: {
       operationId: 'orders.create',
       tags: ['reseller'],
@@ -28,7 +28,7 @@ export default async function createOrder (app: FastifyInstance): Promise<void> 
     const placed = await placeOrder({
       sql: database.sql, log: request.log, firstCallbackDelayMs: config.webhookRetryScheduleMs[0] ?? 0,
       supplierHealth: () => app.suppliers.health(), leaseMs: app.fulfilment.acceptLeaseMs(), catalog: app.catalog
-    }, buyer(request), body, { clientIp: request.ip })
+    }, buyer(request), body, { clientIp: request.ip, nonce: request.nonce })
     let order = placed.order
     let deliveries: Delivery[] | undefined
     if (placed.keys.length > 0) {
