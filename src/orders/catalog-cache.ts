@@ -1,4 +1,5 @@
 import type postgres from 'postgres'
+import { NotifiedCache } from '../db/notified-cache.js'
 import type { RiskRule } from '../domain/risk/rules.js'
 import type { Buyer, SkuPrice } from './catalog.js'
 
@@ -6,7 +7,6 @@ export const CATALOG_CHANGES_CHANNEL = 'catalog_changes'
 
 /** How long terms are used without a change notice: the backstop if one is lost. */
 const TTL_MS = 30_000
-/** More distinct (reseller, SKU) pairs than this in one TTL: start over rather than grow. */
 const MAX_ENTRIES = 50_000
 
 /** What an order of one SKU by one reseller is priced and screened by, as read at `version`. */
@@ -27,45 +27,31 @@ export interface OrderTerms {
  * SKU always goes to the database.
  */
 export class CatalogCache {
-  private readonly entries = new Map<string, { terms: OrderTerms, until: number }>()
-  /** Bumped by every clear: a look-up that started before a change must not store its answer. */
-  private generation = 0
-  private unlisten: (() => Promise<void>) | undefined
+  private readonly cache: NotifiedCache<OrderTerms>
 
-  constructor (private readonly sql: postgres.Sql) {}
+  constructor (sql: postgres.Sql) {
+    this.cache = new NotifiedCache(sql, CATALOG_CHANGES_CHANNEL, TTL_MS, MAX_ENTRIES)
+  }
 
   async start (): Promise<void> {
-    const { unlisten } = await this.sql.listen(CATALOG_CHANGES_CHANNEL, () => this.clear(), () => this.clear())
-    this.unlisten = unlisten
+    await this.cache.start()
   }
 
   get (buyer: Buyer, sku: string): OrderTerms | undefined {
-    const hit = this.entries.get(key(buyer, sku))
-    return hit && hit.until > Date.now() ? hit.terms : undefined
+    return this.cache.get(key(buyer, sku))
   }
 
   /** The generation to hand back to `set`: taken before the look-ups. */
   current (): number {
-    return this.generation
+    return this.cache.current()
   }
 
   set (buyer: Buyer, terms: OrderTerms, generation: number): void {
-    // Not listening (yet, or any more), or cleared since the look-ups began: keep nothing.
-    if (!this.unlisten || generation !== this.generation) return
-    if (this.entries.size >= MAX_ENTRIES) this.entries.clear()
-    this.entries.set(key(buyer, terms.sku.sku), { terms, until: Date.now() + TTL_MS })
-  }
-
-  clear (): void {
-    this.generation++
-    this.entries.clear()
+    this.cache.set(key(buyer, terms.sku.sku), terms, generation)
   }
 
   async close (): Promise<void> {
-    const unlisten = this.unlisten
-    this.unlisten = undefined
-    this.clear()
-    await unlisten?.()
+    await this.cache.close()
   }
 }
 

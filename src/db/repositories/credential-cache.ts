@@ -1,11 +1,11 @@
 import type postgres from 'postgres'
+import { NotifiedCache } from '../notified-cache.js'
 import { credentialByKeyId, credentialBySecret, type Credential } from './resellers.js'
 
 export const CREDENTIAL_CHANGES_CHANNEL = 'credential_changes'
 
 /** How long a credential is trusted without a change notice: the backstop if one is lost. */
 const TTL_MS = 30_000
-/** More distinct credentials than this in one TTL: start over rather than grow. */
 const MAX_ENTRIES = 50_000
 
 /**
@@ -17,16 +17,14 @@ const MAX_ENTRIES = 50_000
  * always go to the database (and count against the caller's IP).
  */
 export class CredentialCache {
-  private readonly entries = new Map<string, { credential: Credential, until: number }>()
-  /** Bumped by every clear: a look-up that started before a change must not store its answer. */
-  private generation = 0
-  private unlisten: (() => Promise<void>) | undefined
+  private readonly cache: NotifiedCache<Credential>
 
-  constructor (private readonly sql: postgres.Sql) {}
+  constructor (private readonly sql: postgres.Sql) {
+    this.cache = new NotifiedCache(sql, CREDENTIAL_CHANGES_CHANNEL, TTL_MS, MAX_ENTRIES)
+  }
 
   async start (): Promise<void> {
-    const { unlisten } = await this.sql.listen(CREDENTIAL_CHANGES_CHANNEL, () => this.clear(), () => this.clear())
-    this.unlisten = unlisten
+    await this.cache.start()
   }
 
   async bySecret (secret: string): Promise<Credential | undefined> {
@@ -38,27 +36,15 @@ export class CredentialCache {
   }
 
   private async cached (key: string, load: () => Promise<Credential | undefined>): Promise<Credential | undefined> {
-    const hit = this.entries.get(key)
-    if (hit && hit.until > Date.now()) return hit.credential
-    const generation = this.generation
+    const hit = this.cache.get(key)
+    if (hit) return hit
+    const generation = this.cache.current()
     const credential = await load()
-    // Not listening (yet, or any more): nothing would tell us of a revocation, so keep nothing.
-    if (credential && this.unlisten && generation === this.generation) {
-      if (this.entries.size >= MAX_ENTRIES) this.entries.clear()
-      this.entries.set(key, { credential, until: Date.now() + TTL_MS })
-    }
+    if (credential) this.cache.set(key, credential, generation)
     return credential
   }
 
-  clear (): void {
-    this.generation++
-    this.entries.clear()
-  }
-
   async close (): Promise<void> {
-    const unlisten = this.unlisten
-    this.unlisten = undefined
-    this.clear()
-    await unlisten?.()
+    await this.cache.close()
   }
 }
