@@ -150,7 +150,7 @@ export async function placeOrder (deps: PlaceOrderDeps, buyer: Buyer, request: O
     const cached = deps.catalog?.get(buyer, request.sku)
     if (cached) {
       // The nonce's insert goes out first, in the accept's write; the accept checks it before COMMIT.
-      const placed = await placeCached(conn, deps, buyer, request, { ...origin, fresh: origin.nonce?.claim(conn) }, hash, cached)
+      const placed = await placeCached(conn, deps, buyer, request, origin, hash, cached, origin.nonce?.claim(conn))
       if (placed) return placed
     }
     const generation = deps.catalog?.current()
@@ -177,11 +177,18 @@ export async function placeOrder (deps: PlaceOrderDeps, buyer: Buyer, request: O
   try {
     return await acceptFromPool(a)
   } catch (err) {
-    if (!(err instanceof InsufficientStockError)) throw err
-    if (slow.steps.length === 1) throw new GatewayError('sku_unavailable', { detail: `${a.sku.sku} is out of stock`, internal: err.message })
-    // The pool went first and had nothing: the suppliers after it are the plan.
-    return await acceptForSuppliers(a, slow.steps.slice(1))
+    return await acceptForSuppliers(a, afterEmptyPool(a, slow.steps, err))
   }
+}
+
+/**
+ * The pool went first and had nothing: the suppliers after it are the plan, or, with none,
+ * `sku_unavailable`. Any other error is rethrown.
+ */
+function afterEmptyPool (a: Accept, steps: Step[], err: unknown): Step[] {
+  if (!(err instanceof InsufficientStockError)) throw err
+  if (steps.length === 1) throw new GatewayError('sku_unavailable', { detail: `${a.sku.sku} is out of stock`, internal: err.message })
+  return steps.slice(1)
 }
 
 /** The order's checks against its SKU and price, and its routing now; throws the refusal. */
@@ -211,9 +218,9 @@ function accept (deps: PlaceOrderDeps, buyer: Buyer, request: OrderRequest, orig
  * a change to the catalog since; a client_order_id taken; no single bucket able to pay)
  * answers undefined, and the order is placed from fresh look-ups instead.
  */
-async function placeCached (conn: postgres.ReservedSql, deps: PlaceOrderDeps, buyer: Buyer, request: OrderRequest, origin: OrderOrigin & { fresh: Promise<boolean> | undefined }, hash: Buffer, terms: OrderTerms): Promise<PlacedOrder | undefined> {
+async function placeCached (conn: postgres.ReservedSql, deps: PlaceOrderDeps, buyer: Buyer, request: OrderRequest, origin: OrderOrigin, hash: Buffer, terms: OrderTerms, fresh: Promise<boolean> | undefined): Promise<PlacedOrder | undefined> {
   const checkNonce = async (): Promise<undefined> => {
-    if (await origin.fresh === false) throw replayedRequest()
+    if (await fresh === false) throw replayedRequest()
   }
   if (terms.rules.length > 0) return await checkNonce()
   let prepared: ReturnType<typeof accept>
@@ -223,7 +230,7 @@ async function placeCached (conn: postgres.ReservedSql, deps: PlaceOrderDeps, bu
     if (err instanceof GatewayError) return await checkNonce()
     throw err
   }
-  prepared.a.fresh = origin.fresh
+  prepared.a.fresh = fresh
   const placed = await acceptPipelined(conn, prepared.a, prepared.steps, terms.version)
   return placed !== 'stale' && 'order' in placed ? placed : undefined
 }
@@ -246,19 +253,13 @@ async function acceptPipelined (conn: postgres.ReservedSql, a: Accept, steps: St
     if (a.rules.length > 0) return { path: 'pool', steps }
     try {
       const placed = await acceptFromPoolPipelined(conn, a, version)
-      if (placed === 'stale') return placed
-      if (placed !== 'slow_debit') return placed
-      return { path: 'pool', steps }
+      return placed === 'slow_debit' ? { path: 'pool', steps } : placed
     } catch (err) {
-      if (!(err instanceof InsufficientStockError)) throw err
-      if (steps.length === 1) throw new GatewayError('sku_unavailable', { detail: `${a.sku.sku} is out of stock`, internal: err.message })
+      supplierSteps = afterEmptyPool(a, steps, err)
     }
-    // The pool went first and had nothing: the suppliers after it are the plan.
-    supplierSteps = steps.slice(1)
   }
   if (a.rules.length > 0) return { path: 'suppliers', steps: supplierSteps }
   const placed = await acceptForSuppliersPipelined(conn, a, supplierSteps, version)
-  if (placed === 'stale') return placed
   return placed === 'slow_debit' ? { path: 'suppliers', steps: supplierSteps } : placed
 }
 
