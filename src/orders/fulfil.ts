@@ -110,7 +110,6 @@ export class FulfilmentEngine {
     return this.leaseMs()
   }
 
-  /** Drives a just-accepted order (we hold its lease) in the background. */
   /**
    * Drives a just-accepted order (we hold its lease); resolves with the order and what it
    * delivered when this drive finished it, undefined when it is left pending (or failed to
@@ -415,14 +414,12 @@ export class FulfilmentEngine {
   }
 
   private async finishSucceededTx (d: Driving, attemptId: string, outcome: Extract<Outcome, { status: 'succeeded' }>, queries: number): Promise<void> {
-    let done: Finished | undefined
     const conn = await this.o.sql.reserve()
     try {
-      await pipelinedTransaction(conn, async (tx) => await this.finishSucceededStatements(tx, d, attemptId, outcome, queries).then((f) => { done = f }))
+      this.finished.set(d.order.id, await pipelinedTransaction(conn, async (tx) => await this.finishSucceededStatements(tx, d, attemptId, outcome, queries)))
     } finally {
       conn.release()
     }
-    if (done) this.finished.set(d.order.id, done)
   }
 
   /**
