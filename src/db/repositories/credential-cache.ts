@@ -44,6 +44,15 @@ export class CredentialCache {
     return credential
   }
 
+  /**
+   * Forgets every credential in this process now. Admin routes call it after a change, so
+   * the process that made it applies it to its next request; the others follow on the
+   * notice, which arrives a moment after the commit.
+   */
+  clear (): void {
+    this.cache.clear()
+  }
+
   async close (): Promise<void> {
     await this.cache.close()
   }

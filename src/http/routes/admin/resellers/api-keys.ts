@@ -37,6 +37,7 @@ export default async function apiKeyRoutes (app: FastifyInstance): Promise<void>
   }, async (request) => {
     const key = await revokeApiKey(app.deps.database.db, request.params.id, request.params.key_id, auditActor(request))
     if (!key) throw new GatewayError('not_found', { detail: `no API key ${request.params.key_id} on reseller ${request.params.id}` })
+    app.credentials.clear()
     return { key_id: key.id, created_at: key.createdAt.toISOString(), revoked_at: key.revokedAt?.toISOString() ?? null }
   })
 }

@@ -35,6 +35,7 @@ export default async function patchResellerRoute (app: FastifyInstance): Promise
       throw err
     }
     if (!view) throw new GatewayError('not_found', { detail: `no reseller ${request.params.id}` })
+    app.credentials.clear()
     return presentReseller(view)
   })
 }
