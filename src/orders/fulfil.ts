@@ -60,14 +60,18 @@ const OPEN = OPEN_ATTEMPT_STATUSES as string[]
 /** Our lease on an order ran out and another process holds it: what we did is rolled back. */
 class LeaseLost extends Error {}
 
-/** Waits for `work` (when there is any) or `ms`, whichever comes first; never throws. */
+/**
+ * Waits for `work` (when there is any) or `ms`, whichever comes first; never throws. A plain
+ * timer, cleared: aborting a timers/promises sleep builds a DOMException with its stack on
+ * every supplier order.
+ */
 async function settledWithin (work: Promise<unknown> | undefined, ms: number): Promise<void> {
-  const timer = new AbortController()
-  const pause = sleep(ms, undefined, { signal: timer.signal }).catch(() => {})
+  let timer: NodeJS.Timeout | undefined
+  const pause = new Promise<void>((resolve) => { timer = setTimeout(resolve, ms) })
   try {
     await (work ? Promise.race([work.catch(() => {}), pause]) : pause)
   } finally {
-    timer.abort()
+    clearTimeout(timer)
   }
 }
 

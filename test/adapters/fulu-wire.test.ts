@@ -1,4 +1,4 @@
-import { createCipheriv } from 'node:crypto'
+import { createCipheriv, createHash } from 'node:crypto'
 import t from 'tap'
 import { FuluOrder, fuluDecryptCard, fuluSign, fuluTimestamp } from '../../adapters/fulu/wire.js'
 import { fromFuluRefusal, isOrderMissing } from '../../adapters/fulu/map.js'
@@ -14,6 +14,9 @@ t.test('request signatures match the vectors of suppliers.md §9', async (t) => 
   const biz2 = JSON.stringify({ customer_order_no: 'GW20240101000002', product_id: 10000001, charge_account: '888888', buy_num: 1, charge_game_name: '三国群英传', charge_game_region: '电信一区' })
   t.equal(fuluSign({ ...base, biz_content: biz2 }, SECRET), '2542c115b310b932566c4a5c6f17aa6e', 'non-ASCII left unescaped')
   t.equal(fuluSign('{"order_id":"22113024595794711936","customer_order_no":"GW20240101000001","order_state":"processing"}', SECRET), '9f47c4360f28fba81d733c24b21ef6d1', 'response sign over the result string')
+  // Code points, not UTF-16 units: an astral character sorts after U+FFFD, its surrogates would not.
+  const astral = 'b\u{1F600}a\uFFFD名'
+  t.equal(fuluSign(astral, SECRET), createHash('md5').update(`ab名\uFFFD\u{1F600}${SECRET}`, 'utf8').digest('hex'), 'sorted by code point')
 })
 
 t.test('card codes decrypt with the app secret (AES-256-ECB)', async (t) => {

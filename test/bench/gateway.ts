@@ -11,6 +11,8 @@ import { spawnGateway, testEnv, type GatewayProcess } from '../helper.js'
 import type { BenchContext } from './harness.js'
 
 export const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
+/** Load before each measured gateway run, so that connections, prepared statements and JIT are warm. */
+export const WARM_UP_SECONDS = 2
 /** BENCH_CPU_PROF=<dir>: each gateway writes a V8 CPU profile there when it stops (open it in Chrome DevTools). */
 const PROFILE_DIR = process.env.BENCH_CPU_PROF
 const BOOTSTRAP = `adm_${randomBytes(24).toString('base64url')}`
@@ -58,7 +60,7 @@ export async function benchGateway (ctx: BenchContext, env: Record<string, strin
     } finally {
       await sql.end()
     }
-    await autocannon({ url, connections: 8, duration: 2, ...requests })
+    await autocannon({ url, connections: 8, duration: WARM_UP_SECONDS, ...requests })
   }
   return { gw, databaseUrl, api, settle, close: async () => { for (const fn of teardown.reverse()) await fn() } }
 }

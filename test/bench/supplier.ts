@@ -1,9 +1,10 @@
+import type autocannon from 'autocannon'
 import { request } from 'undici'
 import { createFuluAdapter } from '../../adapters/fulu/index.js'
 import { startFuluSimulator } from '../../adapters/fulu/simulator.js'
 import type { HttpCall } from '../../src/domain/supplier.js'
 import { figure, type BenchContext, type Figure } from './harness.js'
-import { benchGateway, load, reseller, SECONDS } from './gateway.js'
+import { benchGateway, load, reseller, SECONDS, WARM_UP_SECONDS } from './gateway.js'
 
 const CONNECTIONS = 8
 const credentials = { app_key: 'bench-app-key', app_secret: 'bench-secret-0123456789abcdefghi' }
@@ -35,22 +36,26 @@ export async function supplierScenario (ctx: BenchContext): Promise<Figure[]> {
       return { status: res.statusCode, body: await res.body.text() }
     }
     const adapter = createFuluAdapter(credentials, sim.url, http)
-    const latencies: number[] = []
-    const until = Date.now() + SECONDS * 1000
     let n = 0
-    await Promise.all(Array.from({ length: CONNECTIONS }, async () => {
-      while (Date.now() < until) {
-        const started = performance.now()
-        const result = await adapter.purchase({ reference: `direct-${n++}`, supplierProductId: '10000498', supplierParams: {}, quantity: 1, recipient: { account: '13800138000' } }, { signal: AbortSignal.timeout(5000) })
-        if (result.status !== 'succeeded') throw new Error(`direct call ended ${result.status}`)
-        latencies.push(performance.now() - started)
-      }
-    }))
-    latencies.sort((a, b) => a - b)
+    const direct = async (seconds: number): Promise<number[]> => {
+      const latencies: number[] = []
+      const until = Date.now() + seconds * 1000
+      await Promise.all(Array.from({ length: CONNECTIONS }, async () => {
+        while (Date.now() < until) {
+          const started = performance.now()
+          const result = await adapter.purchase({ reference: `direct-${n++}`, supplierProductId: '10000498', supplierParams: {}, quantity: 1, recipient: { account: '13800138000' } }, { signal: AbortSignal.timeout(5000) })
+          if (result.status !== 'succeeded') throw new Error(`direct call ended ${result.status}`)
+          latencies.push(performance.now() - started)
+        }
+      }))
+      return latencies.sort((a, b) => a - b)
+    }
+    // Both sides warm (connections, JIT) before they are measured, as in the other scenarios.
+    await direct(WARM_UP_SECONDS)
+    const latencies = await direct(SECONDS)
 
-    ctx.log(`supplier: POST /v1/orders routed to the simulator, ${CONNECTIONS} connections, ${SECONDS} s`)
     let i = 0
-    const orders = await load(bench.gw, `${bench.gw.url}/v1/orders`, CONNECTIONS, {
+    const requests: Partial<autocannon.Options> = {
       method: 'POST',
       requests: [{
         setupRequest: (req) => ({
@@ -59,7 +64,11 @@ export async function supplierScenario (ctx: BenchContext): Promise<Figure[]> {
           body: JSON.stringify({ client_order_id: `S-${Date.now()}-${i++}`, sku: 'bench-vip', recipient: { account: '13800138000' } })
         })
       }]
-    })
+    }
+    const url = `${bench.gw.url}/v1/orders`
+    await bench.settle(url, requests)
+    ctx.log(`supplier: POST /v1/orders routed to the simulator, ${CONNECTIONS} connections, ${SECONDS} s`)
+    const orders = await load(bench.gw, url, CONNECTIONS, requests)
     if (orders.non2xx > 0) ctx.log(`supplier: ${orders.non2xx} non-2xx answers`)
     return [
       figure('supplier', 'order p50 latency via the gateway', orders.p50, 'ms', 'adapter call p50, direct', percentile(latencies, 0.5)),
