@@ -13,6 +13,7 @@ import type { SupplierResult } from '../domain/supplier.js'
 import { reportLowStock, sellCardKeys, type LowStock } from '../pool/sell.js'
 import type { Outcome, SupplierExecutor } from '../suppliers/executor.js'
 import type { SupplierRegistry } from '../suppliers/registry.js'
+import { insertAttempt } from './attempts.js'
 import { expiryOf, insertSupplierDeliveries, poolDeliveries, type Delivery } from './deliveries.js'
 import { getOrder, ORDER_COLUMNS, refund, toOrder, writeOutcomeEvent, type OrderRecord } from './orders.js'
 import type { Log } from '../observability/log.js'
@@ -119,11 +120,11 @@ export class FulfilmentEngine {
    * delivered when this drive finished it, undefined when it is left pending (or failed to
    * run: the reconciler resumes it).
    */
-  async start (order: OrderRecord, token: string, steps: Step[], known?: Pick<Driving, 'fulfilment' | 'lowStockThreshold' | 'delivery' | 'resellerCallbackUrl'>): Promise<Finished | undefined> {
+  async start (order: OrderRecord, token: string, steps: Step[], known?: Pick<Driving, 'fulfilment' | 'lowStockThreshold' | 'delivery' | 'resellerCallbackUrl'>, attemptId?: string): Promise<Finished | undefined> {
     await this.track(order.id, async () => {
       // The accepting request read the SKU a moment ago: no need to read it again.
       const routing = known ?? await this.routing(order.sku)
-      await this.walk({ order, token, ...routing }, steps, undefined)
+      await this.walk({ order, token, ...routing }, steps, undefined, attemptId)
     })
     return this.collect(order.id)
   }
@@ -250,7 +251,8 @@ export class FulfilmentEngine {
     await this.walk(d, steps, undefined)
   }
 
-  private async walk (d: Driving, steps: Step[], lastFailure: Failure | undefined): Promise<void> {
+  /** `opened`: the first step's attempt, already written with the order (PlacedOrder.fulfil). */
+  private async walk (d: Driving, steps: Step[], lastFailure: Failure | undefined, opened?: string): Promise<void> {
     let failure = lastFailure
     for (const step of steps) {
       if (step.kind === 'card_pool') {
@@ -259,10 +261,16 @@ export class FulfilmentEngine {
         failure = { code: 'out_of_stock', message: 'the product is out of stock' }
         continue
       }
+      const written = opened
+      opened = undefined
       const executor = this.o.suppliers.get(step.route.supplier)
-      if (!executor) continue
-      const attemptId = newId('att')
-      if (!await this.openAttempt(d, attemptId, step.route, executor)) return
+      if (!executor) {
+        // Removed since the order was accepted: its attempt was never sent.
+        if (written !== undefined) await this.closeAttempt(written, 'failed', { status: 'failed', retryable: true, code: 'supplier_unavailable', message: 'supplier removed before the call', latencyMs: 0 }, 0)
+        continue
+      }
+      const attemptId = written ?? newId('att')
+      if (written === undefined && !await this.openAttempt(d, attemptId, step.route, executor)) return
       const attempt = { id: attemptId, createdAt: Date.now(), acknowledged: false }
       const outcome = await executor.purchase({
         reference: attemptId,
@@ -340,9 +348,7 @@ export class FulfilmentEngine {
         update orders set lease_until = now() + ${lease} * interval '1 millisecond', next_check_at = now() + ${lease} * interval '1 millisecond'
         where id = ${d.order.id} and status = 'processing' and lease_token = ${d.token}
         returning id)
-      insert into supplier_attempts (id, order_id, supplier_id, supplier_product_id, cost, status, created_at)
-      select ${attemptId}, id, ${route.supplier}, ${route.supplier_product_id}, ${route.cost * d.order.quantity}, 'submitting', clock_timestamp() from lease
-      returning id`).length === 1
+      ${insertAttempt(tx, { id: attemptId, route, quantity: d.order.quantity }, tx`lease`)}`).length === 1
     const limit = executor.adapter.purchaseLimit
     if (!limit) return await insert(this.o.sql)
     // The supplier counts arrivals, we count inserts: a request leaves a few milliseconds

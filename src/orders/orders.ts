@@ -19,6 +19,7 @@ import { skuPrice, type Buyer, type SkuPrice } from './catalog.js'
 import type { CatalogCache, OrderTerms } from './catalog-cache.js'
 import { replayedRequest, type NonceClaim } from '../db/repositories/resellers.js'
 import { applicableRules, screenOrder } from './risk.js'
+import { insertAttempt, type NewAttempt } from './attempts.js'
 
 export interface OrderRequest {
   client_order_id: string
@@ -109,6 +110,12 @@ export interface PlaceOrderDeps {
   leaseMs: number
   /** Price and rule look-ups kept between orders; without it every order reads them. */
   catalog?: CatalogCache | undefined
+  /**
+   * Whether the first attempt at this supplier may be written in the accepting transaction
+   * (one commit fewer before the call); false where the engine must write it itself, under
+   * the supplier's purchase limit, or when this process cannot call the supplier.
+   */
+  attemptWithOrder?: ((supplier: string) => boolean) | undefined
 }
 
 export interface PlacedOrder {
@@ -116,8 +123,11 @@ export interface PlacedOrder {
   created: boolean
   /** Keys sold by this call (new pool orders only); others read theirs with orderDeliveries. */
   keys: AllocatedCardKey[]
-  /** A new order accepted for supplier fulfilment: the plan to walk, our lease on it, and its SKU's routing as read. */
-  fulfil?: { steps: Step[], leaseToken: string, sku: { fulfilment: SkuPrice['fulfilment'], lowStockThreshold: number | null, delivery: 'card_key' | 'direct_recharge', resellerCallbackUrl: string | null | undefined } }
+  /**
+   * A new order accepted for supplier fulfilment: the plan to walk, our lease on it, its SKU's
+   * routing as read, and the first step's attempt when it was written with the order.
+   */
+  fulfil?: { steps: Step[], leaseToken: string, sku: { fulfilment: SkuPrice['fulfilment'], lowStockThreshold: number | null, delivery: 'card_key' | 'direct_recharge', resellerCallbackUrl: string | null | undefined }, attemptId?: string }
 }
 
 /** Where the order came from, beside what it asks for (not part of the idempotent request). */
@@ -456,13 +466,29 @@ async function acceptFromPoolPipelined (conn: postgres.ReservedSql, a: Accept, v
   }
 }
 
-function fulfilPlan (a: Accept, steps: Step[], leaseToken: string): NonNullable<PlacedOrder['fulfil']> {
-  return { steps, leaseToken, sku: { fulfilment: a.sku.fulfilment, lowStockThreshold: a.sku.lowStockThreshold, delivery: a.sku.delivery as 'card_key' | 'direct_recharge', resellerCallbackUrl: a.buyer.callbackUrl } }
+function fulfilPlan (a: Accept, steps: Step[], leaseToken: string, attemptId?: string): NonNullable<PlacedOrder['fulfil']> {
+  return {
+    steps,
+    leaseToken,
+    sku: { fulfilment: a.sku.fulfilment, lowStockThreshold: a.sku.lowStockThreshold, delivery: a.sku.delivery as 'card_key' | 'direct_recharge', resellerCallbackUrl: a.buyer.callbackUrl },
+    ...(attemptId === undefined ? {} : { attemptId })
+  }
 }
 
-/** As for pool orders: BEGIN, the insert, the one-bucket debit and the ledger row in one write, then COMMIT. */
+/** The first step's attempt, when it may go out with the order (PlaceOrderDeps.attemptWithOrder). */
+function attemptWithOrder (a: Accept, steps: Step[]): NewAttempt | undefined {
+  const first = steps[0]
+  if (first?.kind !== 'supplier' || a.deps.attemptWithOrder?.(first.route.supplier) !== true) return undefined
+  return { id: newId('att'), route: first.route, quantity: a.request.quantity }
+}
+
+/**
+ * As for pool orders: BEGIN, the insert, the one-bucket debit, the ledger row and the first
+ * attempt in one write, then COMMIT. The order's lease (acceptLeaseMs) outlasts the call.
+ */
 async function acceptForSuppliersPipelined (conn: postgres.ReservedSql, a: Accept, steps: Step[], version?: number): Promise<PlacedOrder | 'slow_debit' | 'stale'> {
   const leaseToken = randomUUID()
+  const attempt = attemptWithOrder(a, steps)
   try {
     return await pipelinedTransaction(conn, async (tx) => {
       const [fresh, current, inserted, debited] = await Promise.all([
@@ -470,13 +496,15 @@ async function acceptForSuppliersPipelined (conn: postgres.ReservedSql, a: Accep
         versionCheck(tx, version),
         insertOrderQuery(tx, a, [], { status: 'processing', leaseToken }).execute(),
         a.amount > 0 ? debitOneBucket(tx, a.buyer.id, a.amount).execute() : undefined,
-        a.amount > 0 ? ledgerDebit(tx, a).execute() : undefined
+        a.amount > 0 ? ledgerDebit(tx, a).execute() : undefined,
+        // Only if the order went in: a client_order_id already taken rolls all of it back.
+        attempt ? insertAttempt(tx, attempt, tx`orders where id = ${a.id}`).execute() : undefined
       ])
       if (fresh === false) throw replayedRequest()
       if (current !== version) throw new Stale()
       if (!inserted[0]) throw new Raced()
       if (debited?.length === 0) await debitAgain(tx, a)
-      return { order: toOrder(inserted[0]), created: true, keys: [], fulfil: fulfilPlan(a, steps, leaseToken) }
+      return { order: toOrder(inserted[0]), created: true, keys: [], fulfil: fulfilPlan(a, steps, leaseToken, attempt?.id) }
     })
   } catch (err) {
     if (err instanceof SlowDebit) return 'slow_debit'

@@ -32,6 +32,27 @@ t.test('a supplier that succeeds: one submit, one debit, the recharge reference 
   t.equal(a.submits.length, 1, 'and buys nothing')
 })
 
+t.test('the first attempt goes out with the order: racing duplicates leave one attempt and one submit; a refused order leaves none', async (t) => {
+  const a = await fuluSim(t, { latencyMs: 50 })
+  await createSupplier(ta, 'dup-a', a.url)
+  await directSku(ta, 'sku-dup', PRICE, { routes: [route('dup-a', 1)] })
+  const answers = await Promise.all(Array.from({ length: 12 }, async () => await buy(ta, buyer, 'dup-1', 'sku-dup')))
+  t.same(answers.map((x) => x.status).sort(), [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 201], 'one order created, the rest replay it')
+  const id = answers[0]?.body.id as string
+  t.ok(answers.every((x) => x.body.id === id))
+  await until(async () => (await attemptsOf(ta, id))[0]?.status === 'succeeded', 5000)
+  t.equal(a.submits.length, 1, 'bought once')
+  const attempts = async (): Promise<number> => (await ta.database.sql<{ n: number }[]>`select count(*)::int as n from supplier_attempts where supplier_id = 'dup-a'`)[0]?.n ?? -1
+  t.equal(await attempts(), 1, 'no attempt left by the duplicates that rolled back')
+
+  const poor = await createReseller(ta, {}, PRICE - 1)
+  const refused = await buy(ta, poor, 'dup-poor', 'sku-dup')
+  t.equal(refused.status, 402)
+  t.equal(refused.body.code, 'insufficient_balance')
+  t.equal(await attempts(), 1, 'a refused order writes no attempt')
+  t.equal(a.submits.length, 1)
+})
+
 t.test('a refusal fails over to the next route', async (t) => {
   const a = await fuluSim(t, { refuseCode: 3001 })
   const b = await fuluSim(t)

@@ -27,7 +27,11 @@ export default async function createOrder (app: FastifyInstance): Promise<void> 
     const { config, database, keyring } = app.deps
     const placed = await placeOrder({
       sql: database.sql, log: request.log, firstCallbackDelayMs: config.webhookRetryScheduleMs[0] ?? 0,
-      supplierHealth: () => app.suppliers.health(), leaseMs: app.fulfilment.acceptLeaseMs(), catalog: app.catalog
+      supplierHealth: () => app.suppliers.health(), leaseMs: app.fulfilment.acceptLeaseMs(), catalog: app.catalog,
+      attemptWithOrder: (supplier) => {
+        const executor = app.suppliers.get(supplier)
+        return executor !== undefined && executor.adapter.purchaseLimit === undefined
+      }
     }, buyer(request), body, { clientIp: request.ip, nonce: request.nonce })
     let order = placed.order
     let deliveries: Delivery[] | undefined
@@ -35,7 +39,7 @@ export default async function createOrder (app: FastifyInstance): Promise<void> 
       deliveries = poolDeliveries(keyring, placed.keys)
     } else if (placed.fulfil) {
       const started = Date.now()
-      const drive = app.fulfilment.start(order, placed.fulfil.leaseToken, placed.fulfil.steps, placed.fulfil.sku)
+      const drive = app.fulfilment.start(order, placed.fulfil.leaseToken, placed.fulfil.steps, placed.fulfil.sku, placed.fulfil.attemptId)
       // Finished by this drive within the wait: its answer is the response, nothing to read back.
       const finished = await app.fulfilment.within(drive, config.orderSyncWaitMs)
       if (finished) ({ order, deliveries } = finished)
