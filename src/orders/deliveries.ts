@@ -1,5 +1,4 @@
 import type postgres from 'postgres'
-import type { TxSql } from '../db/pipelined.js'
 import type { Keyring } from '../crypto/keyring.js'
 import { toDate } from '../db/timestamps.js'
 import type { SupplierCode } from '../domain/supplier.js'
@@ -24,26 +23,33 @@ export function expiryOf (text: string | null): Date | null {
 }
 
 /**
- * Records what a supplier delivered, in the caller's (finishing) transaction: a reference
- * for a direct recharge, or its codes sealed like pool codes.
+ * What a supplier delivered, as the finishing statement inserts it (jsonb_to_recordset): a
+ * reference for a direct recharge, or its codes sealed like pool codes, in base64.
  */
-export async function insertSupplierDeliveries (tx: TxSql, keyring: Keyring, input: { orderId: string, attemptId: string, codes: SupplierCode[] }): Promise<void> {
+export interface SupplierDeliveryRow {
+  id: string
+  type: 'direct_recharge' | 'card_key'
+  reference: string | null
+  key_id: string | null
+  code: string | null
+  pin: string | null
+  serial: string | null
+  expires_at: string | null
+}
+
+export function supplierDeliveryRows (keyring: Keyring, input: { attemptId: string, codes: SupplierCode[] }): SupplierDeliveryRow[] {
   if (input.codes.length === 0) {
-    await tx`insert into order_deliveries (id, order_id, attempt_id, type, reference) values (${newId('dlv')}, ${input.orderId}, ${input.attemptId}, 'direct_recharge', ${input.attemptId})`
-    return
+    return [{ id: newId('dlv'), type: 'direct_recharge', reference: input.attemptId, key_id: null, code: null, pin: null, serial: null, expires_at: null }]
   }
-  const rows = input.codes.map((c) => {
+  return input.codes.map((c) => {
     const id = newId('dlv')
     const code = keyring.encrypt(c.code, aad(id, 'code'))
-    const seal = (v: string | null, field: string): Buffer | null => v === null ? null : keyring.encrypt(v, aad(id, field)).ciphertext
-    const expires = expiryOf(c.expiresAt)
+    const seal = (v: string | null, field: string): string | null => v === null ? null : keyring.encrypt(v, aad(id, field)).ciphertext.toString('base64')
     return {
-      id, order_id: input.orderId, attempt_id: input.attemptId, type: 'card_key', key_id: code.keyId, code_ciphertext: code.ciphertext,
-      pin_ciphertext: seal(c.pin, 'pin'), serial_ciphertext: seal(c.serial, 'serial'),
-      expires_at: expires?.toISOString() ?? null
+      id, type: 'card_key', reference: null, key_id: code.keyId, code: code.ciphertext.toString('base64'),
+      pin: seal(c.pin, 'pin'), serial: seal(c.serial, 'serial'), expires_at: expiryOf(c.expiresAt)?.toISOString() ?? null
     }
   })
-  await tx`insert into order_deliveries ${tx(rows)}`
 }
 
 /** Everything an order delivered, decrypted for its owner (never for logs): supplier deliveries, then pool keys. */

@@ -1,6 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type postgres from 'postgres'
-import { pipelinedTransaction, type TxSql } from '../db/pipelined.js'
 import type { Keyring } from '../crypto/keyring.js'
 import type { Fulfilment } from '../domain/catalog.js'
 import { toDate } from '../db/timestamps.js'
@@ -14,8 +13,8 @@ import { reportLowStock, sellCardKeys, type LowStock } from '../pool/sell.js'
 import type { Outcome, SupplierExecutor } from '../suppliers/executor.js'
 import type { SupplierRegistry } from '../suppliers/registry.js'
 import { insertAttempt } from './attempts.js'
-import { expiryOf, insertSupplierDeliveries, poolDeliveries, type Delivery } from './deliveries.js'
-import { getOrder, ORDER_COLUMNS, refund, toOrder, writeOutcomeEvent, type OrderRecord } from './orders.js'
+import { expiryOf, poolDeliveries, supplierDeliveryRows, type Delivery } from './deliveries.js'
+import { getOrder, ORDER_COLUMNS, outcomePayload, refund, toOrder, writeOutcomeEvent, type OrderRecord } from './orders.js'
 import type { Log } from '../observability/log.js'
 
 
@@ -41,8 +40,6 @@ export interface Driving {
   lowStockThreshold: number | null
   /** card_key SKUs must deliver a code per unit; a "success" without them is not one yet. */
   delivery: 'card_key' | 'direct_recharge'
-  /** The reseller's default callback URL as the accepting request knew it; undefined: not known here. */
-  resellerCallbackUrl?: string | null | undefined
 }
 
 interface AttemptRow { id: string, supplier_id: string, status: string, supplier_order_id: string | null, created_at: unknown }
@@ -57,6 +54,29 @@ interface AttemptContext {
 }
 
 const OPEN = OPEN_ATTEMPT_STATUSES as string[]
+
+/** See finishSucceededTx. The outbox row is written only when the order or its reseller has a callback URL. */
+const FINISH_SUCCEEDED = `
+  with fin as (
+    update orders set status = 'succeeded', failure = null, completed_at = now(), lease_token = null, lease_until = null, next_check_at = null
+    where id = $1 and status = 'processing' and lease_token = $2
+    returning ${ORDER_COLUMNS}),
+  attempt as (
+    update supplier_attempts set status = 'succeeded', supplier_order_id = coalesce($4, supplier_order_id),
+      latency_ms = coalesce(latency_ms, $5), queries = queries + $6, completed_at = now(), updated_at = now()
+    where id = $3 and exists (select 1 from fin)),
+  delivered as (
+    insert into order_deliveries (id, order_id, attempt_id, type, reference, key_id, code_ciphertext, pin_ciphertext, serial_ciphertext, expires_at)
+    select x.id, fin.id, $3, x.type, x.reference, x.key_id, decode(x.code, 'base64'), decode(x.pin, 'base64'), decode(x.serial, 'base64'), x.expires_at
+    from fin, jsonb_to_recordset($7::jsonb) as x(id text, type text, reference text, key_id text, code text, pin text, serial text, expires_at timestamptz)),
+  announced as (
+    insert into webhook_events (id, reseller_id, order_id, type, payload, url, next_attempt_at)
+    select $8, r.id, fin.id, 'order.succeeded',
+           jsonb_set($9::jsonb, '{data,completed_at}', to_jsonb(to_char(fin.completed_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))),
+           coalesce(fin.callback_url, r.callback_url), now() + $10 * interval '1 millisecond'
+    from fin join resellers r on r.id = fin.reseller_id
+    where coalesce(fin.callback_url, r.callback_url) is not null)
+  select ${ORDER_COLUMNS} from fin`
 
 /** Our lease on an order ran out and another process holds it: what we did is rolled back. */
 class LeaseLost extends Error {}
@@ -120,7 +140,7 @@ export class FulfilmentEngine {
    * delivered when this drive finished it, undefined when it is left pending (or failed to
    * run: the reconciler resumes it).
    */
-  async start (order: OrderRecord, token: string, steps: Step[], known?: Pick<Driving, 'fulfilment' | 'lowStockThreshold' | 'delivery' | 'resellerCallbackUrl'>, attemptId?: string): Promise<Finished | undefined> {
+  async start (order: OrderRecord, token: string, steps: Step[], known?: Pick<Driving, 'fulfilment' | 'lowStockThreshold' | 'delivery'>, attemptId?: string): Promise<Finished | undefined> {
     await this.track(order.id, async () => {
       // The accepting request read the SKU a moment ago: no need to read it again.
       const routing = known ?? await this.routing(order.sku)
@@ -402,15 +422,11 @@ export class FulfilmentEngine {
   }
 
   /** The finishing transaction's first step: final status, only while we hold the lease. */
-  private finishOrderQuery (tx: TxSql, d: Driving, status: 'succeeded' | 'failed', failure: Failure | null): postgres.PendingQuery<postgres.Row[]> {
-    return tx.unsafe(`
+  private async finishOrder (tx: postgres.TransactionSql, d: Driving, status: 'succeeded' | 'failed', failure: Failure | null): Promise<OrderRecord | undefined> {
+    const [row] = await tx.unsafe(`
       update orders set status = $3, failure = $4::jsonb, completed_at = now(), lease_token = null, lease_until = null, next_check_at = null
       where id = $1 and status = 'processing' and lease_token = $2
       returning ${ORDER_COLUMNS}`, [d.order.id, d.token, status, failure === null ? null : JSON.stringify(failure)], { prepare: true })
-  }
-
-  private async finishOrder (tx: postgres.TransactionSql, d: Driving, status: 'succeeded' | 'failed', failure: Failure | null): Promise<OrderRecord | undefined> {
-    const [row] = await this.finishOrderQuery(tx, d, status, failure)
     return row ? toOrder(row) : undefined
   }
 
@@ -423,37 +439,24 @@ export class FulfilmentEngine {
     }
   }
 
-  private async finishSucceededTx (d: Driving, attemptId: string, outcome: Extract<Outcome, { status: 'succeeded' }>, queries: number): Promise<void> {
-    const conn = await this.o.sql.reserve()
-    try {
-      this.finished.set(d.order.id, await pipelinedTransaction(conn, async (tx) => await this.finishSucceededStatements(tx, d, attemptId, outcome, queries)))
-    } finally {
-      conn.release()
-    }
-  }
-
   /**
-   * BEGIN, the order's final status, the attempt and the deliveries go out in one write
-   * (pipelinedTransaction); if our lease is gone (the order is another process's now), the
-   * finish matches no row and the whole transaction is rolled back. The outbox row follows
-   * unless neither the order nor its reseller has a callback URL.
+   * The finish in one statement (one write, one commit): the order's final status only while
+   * we hold the lease, and the attempt, the deliveries and the outbox row only when that
+   * matched, so a lost lease (the order is another process's now) changes nothing. The
+   * callback's completed_at is set in SQL, from the order row as finished.
    */
-  private async finishSucceededStatements (tx: TxSql, d: Driving, attemptId: string, outcome: Extract<Outcome, { status: 'succeeded' }>, queries: number): Promise<Finished> {
-    const [finished] = await Promise.all([
-      this.finishOrderQuery(tx, d, 'succeeded', null).execute(),
-      tx`
-        update supplier_attempts set status = 'succeeded', supplier_order_id = coalesce(${outcome.supplierOrderId}, supplier_order_id),
-          latency_ms = coalesce(latency_ms, ${outcome.latencyMs}), queries = queries + ${queries}, completed_at = now(), updated_at = now()
-        where id = ${attemptId}`.execute(),
-      insertSupplierDeliveries(tx, this.o.keyring, { orderId: d.order.id, attemptId, codes: outcome.codes })
-    ])
-    if (!finished[0]) throw new LeaseLost()
-    const order = toOrder(finished[0])
+  private async finishSucceededTx (d: Driving, attemptId: string, outcome: Extract<Outcome, { status: 'succeeded' }>, queries: number): Promise<void> {
     const deliveries: Delivery[] = outcome.codes.length === 0
       ? [{ type: 'direct_recharge', reference: attemptId }]
       : outcome.codes.map((c) => ({ type: 'card_key', code: c.code, pin: c.pin, serial: c.serial, expiresAt: expiryOf(c.expiresAt) }))
-    if (order.callbackUrl !== null || d.resellerCallbackUrl !== null) await writeOutcomeEvent(tx, order, deliveries, this.o.firstCallbackDelayMs)
-    return { order, deliveries }
+    const rows = supplierDeliveryRows(this.o.keyring, { attemptId, codes: outcome.codes })
+    const payload = outcomePayload({ ...d.order, status: 'succeeded', failure: null, completedAt: null }, deliveries)
+    const [row] = await this.o.sql.unsafe(FINISH_SUCCEEDED, [
+      d.order.id, d.token, attemptId, outcome.supplierOrderId, outcome.latencyMs, queries,
+      JSON.stringify(rows), newId('evt'), JSON.stringify(payload), this.o.firstCallbackDelayMs
+    ], { prepare: true })
+    if (!row) throw new LeaseLost()
+    this.finished.set(d.order.id, { order: toOrder(row), deliveries })
   }
 
   /** Fails the order and refunds it in full, in one transaction. */

@@ -127,7 +127,7 @@ export interface PlacedOrder {
    * A new order accepted for supplier fulfilment: the plan to walk, our lease on it, its SKU's
    * routing as read, and the first step's attempt when it was written with the order.
    */
-  fulfil?: { steps: Step[], leaseToken: string, sku: { fulfilment: SkuPrice['fulfilment'], lowStockThreshold: number | null, delivery: 'card_key' | 'direct_recharge', resellerCallbackUrl: string | null | undefined }, attemptId?: string }
+  fulfil?: { steps: Step[], leaseToken: string, sku: { fulfilment: SkuPrice['fulfilment'], lowStockThreshold: number | null, delivery: 'card_key' | 'direct_recharge' }, attemptId?: string }
 }
 
 /** Where the order came from, beside what it asks for (not part of the idempotent request). */
@@ -470,7 +470,7 @@ function fulfilPlan (a: Accept, steps: Step[], leaseToken: string, attemptId?: s
   return {
     steps,
     leaseToken,
-    sku: { fulfilment: a.sku.fulfilment, lowStockThreshold: a.sku.lowStockThreshold, delivery: a.sku.delivery as 'card_key' | 'direct_recharge', resellerCallbackUrl: a.buyer.callbackUrl },
+    sku: { fulfilment: a.sku.fulfilment, lowStockThreshold: a.sku.lowStockThreshold, delivery: a.sku.delivery as 'card_key' | 'direct_recharge' },
     ...(attemptId === undefined ? {} : { attemptId })
   }
 }
@@ -538,14 +538,20 @@ function replayRaced (raced: { order: OrderRecord, hash: Buffer } | undefined, h
  * order's callback URL, else the reseller's default; none when neither is set.
  */
 export async function writeOutcomeEvent (tx: TxSql, order: OrderRecord, deliveries: Parameters<typeof deliveryFields>[0][], delayMs: number): Promise<void> {
-  if (order.status !== 'succeeded' && order.status !== 'failed') throw new Error(`order ${order.id} is not final (${order.status})`)
-  const type = order.status === 'succeeded' ? 'order.succeeded' : 'order.failed'
-  const payload = { type, timestamp: new Date().toISOString(), data: { ...orderFields(order), deliveries: deliveries.map((d) => deliveryFields(d, false)) } }
+  const payload = outcomePayload(order, deliveries)
+  const type = payload.type
   await tx`
     insert into webhook_events (id, reseller_id, order_id, type, payload, url, next_attempt_at)
     select ${newId('evt')}, r.id, ${order.id}, ${type}, ${JSON.stringify(payload)}::jsonb, coalesce(${order.callbackUrl}, r.callback_url),
            now() + ${delayMs} * interval '1 millisecond'
     from resellers r where r.id = ${order.resellerId} and coalesce(${order.callbackUrl}, r.callback_url) is not null`
+}
+
+/** The callback announcing a final order (api.md, Callbacks): codes and PINs left out. */
+export function outcomePayload (order: OrderRecord, deliveries: Parameters<typeof deliveryFields>[0][]) {
+  if (order.status !== 'succeeded' && order.status !== 'failed') throw new Error(`order ${order.id} is not final (${order.status})`)
+  const type = order.status === 'succeeded' ? 'order.succeeded' : 'order.failed'
+  return { type, timestamp: new Date().toISOString(), data: { ...orderFields(order), deliveries: deliveries.map((d) => deliveryFields(d, false)) } }
 }
 
 export function openDeliveries (keyring: Keyring, keys: (SealedCardKey & { expiresAt: Date | null })[]): CardKeyDelivery[] {

@@ -24,9 +24,12 @@ export interface BenchGateway {
   databaseUrl: string
   api: (method: string, path: string, body?: unknown) => Promise<Record<string, unknown>>
   /**
-   * After seeding, before measuring: planner statistics for what was just written (small
-   * imports do not ANALYZE by themselves), and a short load of `url` so that connections,
-   * prepared statements and JIT are warm for whichever case is measured first.
+   * After seeding, before measuring: a short load of `url` so that connections, prepared
+   * statements and JIT are warm for whichever case is measured first, then planner
+   * statistics for what seeding and that load wrote. In that order: plans made while a
+   * table was still empty (foreign-key checks on supplier_attempts, say) are sequential
+   * scans, and the server keeps them until statistics change, which autovacuum does only
+   * after a minute.
    */
   settle: (url: string, requests: Partial<autocannon.Options>) => Promise<void>
   close: () => Promise<void>
@@ -54,13 +57,13 @@ export async function benchGateway (ctx: BenchContext, env: Record<string, strin
     return await res.json() as Record<string, unknown>
   }
   const settle = async (url: string, requests: Partial<autocannon.Options>): Promise<void> => {
+    await autocannon({ url, connections: 8, duration: WARM_UP_SECONDS, ...requests })
     const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} })
     try {
       await sql`analyze`
     } finally {
       await sql.end()
     }
-    await autocannon({ url, connections: 8, duration: WARM_UP_SECONDS, ...requests })
   }
   return { gw, databaseUrl, api, settle, close: async () => { for (const fn of teardown.reverse()) await fn() } }
 }

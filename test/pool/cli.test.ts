@@ -8,7 +8,7 @@ import { migrateDatabase } from '../../src/db/migrate.js'
 import { openCardKey } from '../../src/db/repositories/card-keys.js'
 import { apiSecretAad, createReseller, webhookSecretAad } from '../../src/db/repositories/resellers.js'
 import { createDatabase } from '../../src/db/client.js'
-import { insertSupplierDeliveries, orderDeliveries } from '../../src/orders/deliveries.js'
+import { orderDeliveries, supplierDeliveryRows } from '../../src/orders/deliveries.js'
 import { credentialsAad } from '../../src/suppliers/registry.js'
 import { createTestDatabase, runCli, TEST_KEYS, testEnv } from '../helper.js'
 
@@ -85,7 +85,9 @@ t.test('keys rotate re-encrypts every row under the new first key; every code st
   await sql`insert into orders (id, reseller_id, client_order_id, request_hash, sku, quantity, recipient, unit_price, amount, currency, status, completed_at)
             values ('ord_rot', ${reseller.view.id}, 'rot-1', '\\x00', 'gc-cli', 1, '{}', 100, 100, 'CNY', 'succeeded', now())`
   await sql`insert into supplier_attempts (id, order_id, supplier_id, supplier_product_id, cost, status, completed_at) values ('att_rot', 'ord_rot', 'sup-rot', 'p', 90, 'succeeded', now())`
-  await sql.begin(async (tx) => await insertSupplierDeliveries(tx, oldKeyring, { orderId: 'ord_rot', attemptId: 'att_rot', codes: [{ code: 'SUPPLIED-CODE-1', pin: 'SUPPLIED-PIN', serial: null, expiresAt: null }] }))
+  const [supplied] = supplierDeliveryRows(oldKeyring, { attemptId: 'att_rot', codes: [{ code: 'SUPPLIED-CODE-1', pin: 'SUPPLIED-PIN', serial: null, expiresAt: null }] })
+  await sql`insert into order_deliveries (id, order_id, attempt_id, type, key_id, code_ciphertext, pin_ciphertext)
+            values (${supplied!.id}, 'ord_rot', 'att_rot', 'card_key', ${supplied!.key_id}, decode(${supplied!.code}, 'base64'), decode(${supplied!.pin}, 'base64'))`
 
   const fresh = generateKeyMaterial('k2')
   const rotated = `${fresh.encryptionKeys},${TEST_KEYS.encryptionKeys}`

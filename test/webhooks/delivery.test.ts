@@ -6,6 +6,7 @@ import { startDispatcher } from '../../src/webhooks/dispatcher.js'
 import { build, type TestApp } from '../helper.js'
 import { cardSku, createReseller } from '../v1/helpers.js'
 import { receiver, until } from './helpers.js'
+import { createSupplier, fuluSim, route } from '../suppliers/helpers.js'
 
 function dispatcher (t: Test, ta: TestApp, scheduleMs: number[]) {
   const d = startDispatcher({ sql: ta.database.sql, keyring: ta.keyring, log: ta.app.log, scheduleMs, timeoutMs: 2000, pollIntervalMs: 20, allowPrivate: true })
@@ -194,3 +195,33 @@ t.test('a dispatcher that lost its lease records its attempt but cannot overwrit
   t.same(attempts, { n: 1, code: 200 }, 'the late attempt is still on record')
 })
 
+
+t.test('a supplier-delivered order: the callback carries the order as served and, opted in, its codes', async (t) => {
+  const ta = await build(t, ENV)
+  const sim = await fuluSim(t)
+  await createSupplier(ta, 'hook-fulu', sim.url)
+  const sku = await ta.app.inject({
+    method: 'POST', url: '/admin/v1/skus', headers: ta.auth('ops'),
+    payload: {
+      sku: 'gc-supplied', name: 'Supplied card', category: 'gift_card', delivery: 'card_key', recipient_type: 'none', face_value: 100, currency: 'CNY',
+      fulfilment: { routes: [route('hook-fulu', 1, { supplier_product_id: '10000497', supplier_params: { kind: 'card' } })] }
+    }
+  })
+  t.equal(sku.statusCode, 201)
+  await ta.app.inject({ method: 'PUT', url: '/admin/v1/tiers/standard/prices', headers: ta.auth('finance'), payload: [{ sku: 'gc-supplied', price: 100 }] })
+  const hook = await receiver(t)
+  const rsl = await createReseller(ta, { callback_url: hook.url, callback_includes_codes: true }, 1000)
+  const placed = await ta.app.inject({ method: 'POST', url: '/v1/orders', headers: rsl.bearer, payload: { client_order_id: 'H-S', sku: 'gc-supplied', quantity: 2, recipient: {} } })
+  t.equal(placed.statusCode, 201)
+  const order = placed.json() as { status: string, deliveries: { code: string, pin: string | null }[] }
+  t.equal(order.status, 'succeeded')
+  t.equal(order.deliveries.length, 2)
+  dispatcher(t, ta, [0])
+  await until(() => hook.received.length === 1)
+  const body = JSON.parse(hook.received[0]!.body) as { type: string, data: Record<string, unknown> & { deliveries: { code: string, pin: string | null }[] } }
+  t.equal(body.type, 'order.succeeded')
+  const { deliveries, ...fields } = body.data
+  const { deliveries: served, ...servedFields } = order
+  t.same(fields, servedFields, 'the order as the API served it, completed_at included')
+  t.same(deliveries.map((d) => [d.code, d.pin]), served.map((d) => [d.code, d.pin]), 'the supplier codes, sealed and opened again')
+})
