@@ -32,3 +32,45 @@ export async function pipelinedTransaction<T> (conn: postgres.ReservedSql, body:
   await conn`commit`
   return result
 }
+
+/**
+ * A transaction in one write: BEGIN, the statements `send` sends before its first await, and
+ * COMMIT go out together, and nothing is decided between the statements and COMMIT. So every
+ * shortfall must be an error raised by a statement itself (egw_require, migration 0016): the
+ * server then rolls the transaction back and COMMIT answers ROLLBACK. Resolves with `send`'s
+ * result once COMMIT has succeeded; rejects with the first failed statement's error.
+ */
+export async function oneWriteTransaction<T> (conn: postgres.ReservedSql, send: (tx: postgres.ReservedSql) => Promise<T>): Promise<T> {
+  const begun = conn`begin`.execute()
+  const body = send(conn)
+  const committed = conn`commit`.execute()
+  try {
+    const result = await body
+    await begun
+    const end = await committed
+    if (end.command !== 'COMMIT') throw new Error(`transaction ended with ${end.command}`)
+    return result
+  } catch (err) {
+    // Over either way (a failed statement turned COMMIT into a rollback); only settle the rest.
+    await Promise.allSettled([begun, committed])
+    throw err
+  }
+}
+
+/**
+ * The answers of statements sent together, in the order sent; rejects with the error of the
+ * first that failed. Promise.all would reject with whichever rejection it saw first, which
+ * can be a later statement's "current transaction is aborted" when answers arrive together.
+ */
+export async function inOrder<T extends readonly unknown[]> (statements: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  const settled = await Promise.allSettled(statements)
+  const failed = settled.find((s) => s.status === 'rejected')
+  if (failed) throw failed.reason
+  return settled.map((s) => (s as PromiseFulfilledResult<unknown>).value) as { -readonly [K in keyof T]: Awaited<T[K]> }
+}
+
+/** The reason egw_require gave, when `err` is its failure. */
+export function requireFailure (err: unknown): string | undefined {
+  const e = err as { code?: unknown, message?: unknown }
+  return e.code === 'P0001' && typeof e.message === 'string' && e.message.startsWith('egw_require: ') ? e.message.slice('egw_require: '.length) : undefined
+}

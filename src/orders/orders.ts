@@ -5,7 +5,7 @@ import { credit, debit, debitOneBucket } from '../balance/buckets.js'
 import type { Keyring } from '../crypto/keyring.js'
 import { allocateCardKeysQuery, allocatedKeys, openCardKey, type AllocatedCardKey, type SealedCardKey } from '../db/repositories/card-keys.js'
 import { newId } from '../domain/ids.js'
-import { pipelinedTransaction, type TxSql } from '../db/pipelined.js'
+import { inOrder, oneWriteTransaction, pipelinedTransaction, requireFailure, type TxSql } from '../db/pipelined.js'
 import { toDate } from '../db/timestamps.js'
 import { canonicalJson } from '../domain/orders/canonical.js'
 import { chooseRoutes, type Step, type SupplierHealth } from '../domain/routing/choose-routes.js'
@@ -483,33 +483,48 @@ function attemptWithOrder (a: Accept, steps: Step[]): NewAttempt | undefined {
 }
 
 /**
- * As for pool orders: BEGIN, the insert, the one-bucket debit, the ledger row and the first
- * attempt in one write, then COMMIT. The order's lease (acceptLeaseMs) outlasts the call.
+ * The common supplier accept in one write: BEGIN, the version check, the order insert, the
+ * one-bucket debit, the ledger row, the first attempt and COMMIT (oneWriteTransaction). Its
+ * shortfalls (the catalog changed, the client_order_id is taken, no single bucket can pay)
+ * are raised by the statements, so the server rolls it all back. A signed request must see
+ * its nonce's answer before COMMIT: it takes pipelinedAccept, one write more.
  */
 async function acceptForSuppliersPipelined (conn: postgres.ReservedSql, a: Accept, steps: Step[], version?: number): Promise<PlacedOrder | 'slow_debit' | 'stale'> {
   const leaseToken = randomUUID()
   const attempt = attemptWithOrder(a, steps)
+  // In the order sent, so that the first failure is the one that decides (see inOrder).
+  const send = async (tx: postgres.ReservedSql): Promise<postgres.Row[]> => {
+    const [, inserted] = await inOrder([
+      version === undefined ? undefined : tx`select egw_require(version = ${version}, 'stale') from catalog_version where id = 1`.execute(),
+      insertOrderQuery(tx, a, [], { status: 'processing', leaseToken }).execute(),
+      a.amount > 0
+        ? tx`
+            with debited as (${debitOneBucket(tx, a.buyer.id, a.amount)})
+            select case when not exists (select 1 from orders where id = ${a.id}) then egw_require(false, 'raced')
+                        else egw_require(exists (select 1 from debited), 'no_bucket') end`.execute()
+        : tx`select egw_require(exists (select 1 from orders where id = ${a.id}), 'raced')`.execute(),
+      a.amount > 0 ? ledgerDebit(tx, a).execute() : undefined,
+      attempt ? insertAttempt(tx, attempt, tx`orders where id = ${a.id}`).execute() : undefined
+    ] as const)
+    return inserted
+  }
+  const placed = (inserted: postgres.Row[]): PlacedOrder =>
+    ({ order: toOrder(inserted[0] as postgres.Row), created: true, keys: [], fulfil: fulfilPlan(a, steps, leaseToken, attempt?.id) })
   try {
+    if (a.fresh === undefined) return placed(await oneWriteTransaction(conn, send))
+    const fresh = a.fresh
     return await pipelinedTransaction(conn, async (tx) => {
-      const [fresh, current, inserted, debited] = await Promise.all([
-        a.fresh,
-        versionCheck(tx, version),
-        insertOrderQuery(tx, a, [], { status: 'processing', leaseToken }).execute(),
-        a.amount > 0 ? debitOneBucket(tx, a.buyer.id, a.amount).execute() : undefined,
-        a.amount > 0 ? ledgerDebit(tx, a).execute() : undefined,
-        // Only if the order went in: a client_order_id already taken rolls all of it back.
-        attempt ? insertAttempt(tx, attempt, tx`orders where id = ${a.id}`).execute() : undefined
-      ])
-      if (fresh === false) throw replayedRequest()
-      if (current !== version) throw new Stale()
-      if (!inserted[0]) throw new Raced()
-      if (debited?.length === 0) await debitAgain(tx, a)
-      return { order: toOrder(inserted[0]), created: true, keys: [], fulfil: fulfilPlan(a, steps, leaseToken, attempt?.id) }
+      const answers = send(tx)
+      // A replayed request is refused as such, whatever its statements met (its own order, say).
+      answers.catch(() => {})
+      if (await fresh === false) throw replayedRequest()
+      return placed(await answers)
     })
   } catch (err) {
-    if (err instanceof SlowDebit) return 'slow_debit'
-    if (err instanceof Stale) return 'stale'
-    if (err instanceof Raced) return replayRaced(await existing(conn, a.buyer.id, a.request.client_order_id), a.hash)
+    const failed = requireFailure(err)
+    if (failed === 'no_bucket') return 'slow_debit'
+    if (failed === 'stale') return 'stale'
+    if (failed === 'raced') return replayRaced(await existing(conn, a.buyer.id, a.request.client_order_id), a.hash)
     throw err
   }
 }

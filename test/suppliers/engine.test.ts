@@ -1,6 +1,6 @@
 import t from 'tap'
 import { build, type TestApp } from '../helper.js'
-import { createReseller, type TestReseller } from '../v1/helpers.js'
+import { createReseller, signed, type TestReseller } from '../v1/helpers.js'
 import { until } from '../webhooks/helpers.js'
 import { attemptsOf, buy, createSupplier, directSku, driveUntil, fuluSim, moneyOf, route } from './helpers.js'
 
@@ -51,6 +51,41 @@ t.test('the first attempt goes out with the order: racing duplicates leave one a
   t.equal(refused.body.code, 'insufficient_balance')
   t.equal(await attempts(), 1, 'a refused order writes no attempt')
   t.equal(a.submits.length, 1)
+})
+
+t.test('a supplier order from stale cached terms pays the committed price; a signed replay is refused as one', async (t) => {
+  const a = await fuluSim(t)
+  await createSupplier(ta, 'stale-a', a.url)
+  await directSku(ta, 'sku-stale', PRICE, { routes: [route('stale-a', 1)] })
+  const key = { id: buyer.id, tier: 'standard', currency: 'CNY' }
+  // The notice of the SKU's own creation may empty the cache after an order filled it.
+  let bought = 0
+  await until(async () => {
+    t.equal((await buy(ta, buyer, `stale-1-${bought++}`, 'sku-stale')).body.amount, PRICE)
+    return ta.app.catalog.get(key, 'sku-stale') !== undefined
+  }, 5000)
+  const cached = ta.app.catalog.get(key, 'sku-stale')
+  if (!cached) return
+  const prices = await ta.app.inject({ method: 'GET', url: '/admin/v1/tiers/standard/prices', headers: ta.auth('finance') })
+  const raise = (prices.json() as { prices: { sku: string, price: number }[] }).prices.map((p) => ({ sku: p.sku, price: p.sku === 'sku-stale' ? PRICE + 50 : p.price }))
+  t.equal((await ta.app.inject({ method: 'PUT', url: '/admin/v1/tiers/standard/prices', headers: ta.auth('finance'), payload: raise })).statusCode, 200)
+  ta.app.catalog.set(key, cached, ta.app.catalog.current())
+  const raised = await buy(ta, buyer, 'stale-2', 'sku-stale')
+  t.equal(raised.status, 201)
+  t.equal(raised.body.amount, PRICE + 50, 'charged the committed price, not the cached one')
+  t.same(await moneyOf(ta, raised.body.id), { debits: PRICE + 50, refunds: 0 })
+
+  // Signed, from stale terms again: the accept rolls back and starts over, its nonce stays used.
+  ta.app.catalog.set(key, cached, ta.app.catalog.current())
+  const body = JSON.stringify({ client_order_id: 'stale-signed', sku: 'sku-stale', recipient: { account: '13800138000' } })
+  const headers = { ...signed(buyer, 'POST', '/v1/orders', body), 'content-type': 'application/json' }
+  const first = await ta.app.inject({ method: 'POST', url: '/v1/orders', headers, payload: body })
+  t.equal(first.statusCode, 201)
+  t.equal(first.json().amount, PRICE + 50)
+  const replay = await ta.app.inject({ method: 'POST', url: '/v1/orders', headers, payload: body })
+  t.equal(replay.statusCode, 401)
+  t.equal(replay.json().code, 'replayed_request', 'the same signed request again is a replay, though its order exists')
+  t.equal(a.submits.length, bought + 2, 'bought once per order')
 })
 
 t.test('a refusal fails over to the next route', async (t) => {

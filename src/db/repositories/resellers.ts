@@ -184,10 +184,13 @@ export async function credentialByKeyId (sql: postgres.Sql, keyId: string): Prom
  * An expired row (not yet cleaned up) no longer counts as a use.
  */
 export async function rememberNonce (sql: postgres.Sql, keyId: string, nonce: string, expiresAt: Date): Promise<boolean> {
+  // Sent now (execute), not when awaited: `await` asks a query for its answer a microtask
+  // later, by which time an order's BEGIN, sent synchronously, would be ahead of it and the
+  // nonce would go into (and roll back with) the order's transaction.
   const rows = await sql`
     insert into request_nonces (key_id, nonce, expires_at) values (${keyId}, ${nonce}, ${expiresAt.toISOString()})
     on conflict (key_id, nonce) do update set expires_at = excluded.expires_at where request_nonces.expires_at < now()
-    returning 1`
+    returning 1`.execute()
   return rows.length === 1
 }
 
