@@ -1,6 +1,7 @@
 import t from 'tap'
 import { build, type TestApp } from '../helper.js'
 import { createReseller, signed, type TestReseller } from '../v1/helpers.js'
+import { getOrder } from '../../src/orders/orders.js'
 import { until } from '../webhooks/helpers.js'
 import { attemptsOf, buy, createSupplier, directSku, driveUntil, fuluSim, moneyOf, route } from './helpers.js'
 
@@ -86,6 +87,32 @@ t.test('a supplier order from stale cached terms pays the committed price; a sig
   t.equal(replay.statusCode, 401)
   t.equal(replay.json().code, 'replayed_request', 'the same signed request again is a replay, though its order exists')
   t.equal(a.submits.length, bought + 2, 'bought once per order')
+})
+
+t.test('an attempt written with the order, at a supplier this process no longer runs, is closed unsent and the next route used', async (t) => {
+  const a = await fuluSim(t)
+  const b = await fuluSim(t)
+  await createSupplier(ta, 'gone-a', a.url)
+  await createSupplier(ta, 'gone-b', b.url)
+  await until(() => ta.app.suppliers.get('gone-a') !== undefined && ta.app.suppliers.get('gone-b') !== undefined, 5000)
+  await directSku(ta, 'sku-gone', PRICE, { routes: [route('gone-a', 1), route('gone-b', 2)] })
+  // The state an accept leaves: the order leased to us, its first attempt written with it.
+  const [order] = await ta.database.sql<{ id: string }[]>`
+    insert into orders (id, reseller_id, client_order_id, request_hash, sku, quantity, recipient, unit_price, amount, currency, status, lease_token, lease_until, next_check_at)
+    values ('ord_gone', ${buyer.id}, 'gone-1', '\\x00', 'sku-gone', 1, '{"account":"13800138000"}', ${PRICE}, ${PRICE}, 'CNY', 'processing', 'lease-gone', now() + interval '1 minute', now() + interval '1 minute')
+    returning id`
+  await ta.database.sql`insert into supplier_attempts (id, order_id, supplier_id, supplier_product_id, cost, status) values ('att_gone', 'ord_gone', 'gone-a', '10000498', 90, 'submitting')`
+  // Then this process loses the instance (a reload that could not load it) before the call.
+  ;(ta.app.suppliers as unknown as { executors: Map<string, unknown> }).executors.delete('gone-a')
+  const record = await getOrder(ta.database.sql, order!.id)
+  if (!record) throw new Error('order not found')
+  const steps = [{ kind: 'supplier' as const, route: route('gone-a', 1) as never }, { kind: 'supplier' as const, route: route('gone-b', 2) as never }]
+  const finished = await ta.app.fulfilment.start(record, 'lease-gone', steps, undefined, 'att_gone')
+  t.equal(finished?.order.status, 'succeeded', 'finished by the next route')
+  const attempts = (await attemptsOf(ta, 'ord_gone')).sort((x, y) => x.supplier_id.localeCompare(y.supplier_id))
+  t.match(attempts, [{ supplier_id: 'gone-a', status: 'failed', failure_code: 'supplier_unavailable' }, { supplier_id: 'gone-b', status: 'succeeded' }])
+  t.equal(a.submits.length, 0, 'nothing sent to the supplier this process cannot run')
+  t.equal(b.submits.length, 1)
 })
 
 t.test('a refusal fails over to the next route', async (t) => {
