@@ -55,7 +55,7 @@ interface AttemptContext {
 
 const OPEN = OPEN_ATTEMPT_STATUSES as string[]
 
-/** See finishSucceededTx. The outbox row is written only when the order or its reseller has a callback URL. */
+/** See finishSucceeded. The outbox row is written only when the order or its reseller has a callback URL. */
 const FINISH_SUCCEEDED = `
   with fin as (
     update orders set status = 'succeeded', failure = null, completed_at = now(), lease_token = null, lease_until = null, next_check_at = null
@@ -77,9 +77,6 @@ const FINISH_SUCCEEDED = `
     from fin join resellers r on r.id = fin.reseller_id
     where coalesce(fin.callback_url, r.callback_url) is not null)
   select ${ORDER_COLUMNS} from fin`
-
-/** Our lease on an order ran out and another process holds it: what we did is rolled back. */
-class LeaseLost extends Error {}
 
 /**
  * Waits for `work` (when there is any) or `ms`, whichever comes first; never throws. A plain
@@ -430,22 +427,14 @@ export class FulfilmentEngine {
     return row ? toOrder(row) : undefined
   }
 
-  private async finishSucceeded (d: Driving, attemptId: string, outcome: Extract<Outcome, { status: 'succeeded' }>, queries: number): Promise<void> {
-    try {
-      await this.finishSucceededTx(d, attemptId, outcome, queries)
-    } catch (err) {
-      // Another process drives the order now; it settles the attempt the same way.
-      if (!(err instanceof LeaseLost)) throw err
-    }
-  }
-
   /**
    * The finish in one statement (one write, one commit): the order's final status only while
    * we hold the lease, and the attempt, the deliveries and the outbox row only when that
-   * matched, so a lost lease (the order is another process's now) changes nothing. The
-   * callback's completed_at is set in SQL, from the order row as finished.
+   * matched. A lost lease changes nothing: another process drives the order now and settles
+   * the attempt the same way. The callback's completed_at is set in SQL, from the order row
+   * as finished.
    */
-  private async finishSucceededTx (d: Driving, attemptId: string, outcome: Extract<Outcome, { status: 'succeeded' }>, queries: number): Promise<void> {
+  private async finishSucceeded (d: Driving, attemptId: string, outcome: Extract<Outcome, { status: 'succeeded' }>, queries: number): Promise<void> {
     const deliveries: Delivery[] = outcome.codes.length === 0
       ? [{ type: 'direct_recharge', reference: attemptId }]
       : outcome.codes.map((c) => ({ type: 'card_key', code: c.code, pin: c.pin, serial: c.serial, expiresAt: expiryOf(c.expiresAt) }))
@@ -455,7 +444,7 @@ export class FulfilmentEngine {
       d.order.id, d.token, attemptId, outcome.supplierOrderId, outcome.latencyMs, queries,
       JSON.stringify(rows), newId('evt'), JSON.stringify(payload), this.o.firstCallbackDelayMs
     ], { prepare: true })
-    if (!row) throw new LeaseLost()
+    if (!row) return
     this.finished.set(d.order.id, { order: toOrder(row), deliveries })
   }
 

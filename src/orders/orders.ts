@@ -150,9 +150,9 @@ export interface OrderOrigin {
  */
 export async function placeOrder (deps: PlaceOrderDeps, buyer: Buyer, request: OrderRequest, origin: OrderOrigin): Promise<PlacedOrder> {
   const hash = requestHash(request)
-  // One connection for the look-ups and the common accept (see pipelinedTransaction): the
-  // look-ups go out in one write, and the accept in two. It is released before any slower
-  // path, which takes a connection of its own through sql.begin().
+  // One connection for the look-ups and the common accept (see src/db/pipelined.ts): the
+  // look-ups go out in one write, and the accept in one or two. It is released before any
+  // slower path, which takes a connection of its own through sql.begin().
   const conn = await deps.sql.reserve()
   let a: Accept
   let slow: Slow
@@ -487,7 +487,7 @@ function attemptWithOrder (a: Accept, steps: Step[]): NewAttempt | undefined {
  * one-bucket debit, the ledger row, the first attempt and COMMIT (oneWriteTransaction). Its
  * shortfalls (the catalog changed, the client_order_id is taken, no single bucket can pay)
  * are raised by the statements, so the server rolls it all back. A signed request must see
- * its nonce's answer before COMMIT: it takes pipelinedAccept, one write more.
+ * its nonce's answer before COMMIT: its accept is a pipelinedTransaction, one write more.
  */
 async function acceptForSuppliersPipelined (conn: postgres.ReservedSql, a: Accept, steps: Step[], version?: number): Promise<PlacedOrder | 'slow_debit' | 'stale'> {
   const leaseToken = randomUUID()
@@ -554,10 +554,9 @@ function replayRaced (raced: { order: OrderRecord, hash: Buffer } | undefined, h
  */
 export async function writeOutcomeEvent (tx: TxSql, order: OrderRecord, deliveries: Parameters<typeof deliveryFields>[0][], delayMs: number): Promise<void> {
   const payload = outcomePayload(order, deliveries)
-  const type = payload.type
   await tx`
     insert into webhook_events (id, reseller_id, order_id, type, payload, url, next_attempt_at)
-    select ${newId('evt')}, r.id, ${order.id}, ${type}, ${JSON.stringify(payload)}::jsonb, coalesce(${order.callbackUrl}, r.callback_url),
+    select ${newId('evt')}, r.id, ${order.id}, ${payload.type}, ${JSON.stringify(payload)}::jsonb, coalesce(${order.callbackUrl}, r.callback_url),
            now() + ${delayMs} * interval '1 millisecond'
     from resellers r where r.id = ${order.resellerId} and coalesce(${order.callbackUrl}, r.callback_url) is not null`
 }
