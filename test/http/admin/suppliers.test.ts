@@ -2,6 +2,7 @@ import t from 'tap'
 import { credentialsAad } from '../../../src/suppliers/registry.js'
 import { build, type T, type TestApp } from '../../helper.js'
 import { createReseller } from '../../v1/helpers.js'
+import { until } from '../../webhooks/helpers.js'
 
 const SECRET = 'S3cr3t-Fulu-0123456789abcdefghij'
 const fulu = (overrides: Record<string, unknown> = {}) => ({
@@ -21,11 +22,6 @@ async function listen (t: T, ta: TestApp): Promise<string[]> {
   const { unlisten } = await ta.database.sql.listen('supplier_changes', (id) => { seen.push(id) })
   t.teardown(unlisten)
   return seen
-}
-
-const eventually = async (check: () => boolean): Promise<boolean> => {
-  for (let i = 0; i < 100 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 20))
-  return check()
 }
 
 t.test('create with defaults: 201, loaded at once, never a credential in the answer or the logs', async (t) => {
@@ -51,7 +47,8 @@ t.test('create with defaults: 201, loaded at once, never a credential in the ans
   t.notOk(res.body.includes(SECRET), 'the secret is not in the answer')
   t.notOk(res.body.includes('credentials'), 'nor are credentials at all')
   t.ok(ta.app.suppliers.get('fulu-main'), 'this process runs it right away')
-  t.ok(await eventually(() => notified.includes('fulu-main')), 'other processes are told')
+  await until(() => notified.includes('fulu-main'), 10_000)
+  t.ok(notified.includes('fulu-main'), 'other processes are told')
 
   const generated = await create(ta, fulu({ id: undefined, timeout_ms: 2500, breaker: { volume_threshold: 3 }, enabled: false, force_state: 'closed' }))
   t.equal(generated.statusCode, 201)
@@ -170,7 +167,8 @@ t.test('PATCH: each change bumps version, notifies and shows in this process at 
   t.ok(forced.json().updated_at > created.updated_at, 'updated_at moves')
   t.equal((await read(ta, 'fulu-main')).json().force_state, 'open')
   t.equal(ta.app.suppliers.get('fulu-main')?.settings.forceState, 'open', 'the registry follows')
-  t.ok(await eventually(() => notified.includes('fulu-main')), 'other processes are told')
+  await until(() => notified.includes('fulu-main'), 10_000)
+  t.ok(notified.includes('fulu-main'), 'other processes are told')
 
   const breaker = await patch(ta, 'fulu-main', { breaker: { reset_timeout_ms: 5000 }, timeout_ms: 3000, enabled: false })
   t.equal(breaker.statusCode, 200)
