@@ -89,7 +89,7 @@ export async function poolScenario (ctx: BenchContext): Promise<Figure[]> {
     // duplicate check.
     ctx.log('pool: the same sealed rows by INSERT … SELECT into a copy of card_keys')
     await sql`create table bench_card_keys (like card_keys including all)`
-    await sql`alter table bench_card_keys add foreign key (batch_id) references card_key_batches (id), add foreign key (sku) references skus (sku)`
+    await sql`alter table bench_card_keys add foreign key (batch_id, sku) references card_key_batches (id, sku)`
     await sql`create trigger bench_lowers_floor after insert on bench_card_keys referencing new table as new_keys for each statement execute function card_key_floors_lower()`
     await sql`checkpoint`
     started = Date.now()

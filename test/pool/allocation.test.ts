@@ -69,6 +69,17 @@ t.test('the schema refuses to put a key back on sale or sell it to a second orde
   await t.rejects(sql`insert into card_keys (id, batch_id, sku, key_id, code_ciphertext, fingerprint, expires_at, status) select 'ck_sold', batch_id, sku, key_id, code_ciphertext, '\\x00', expires_at, 'sold' from card_keys limit 1`, /card_keys_sold_has_order/, 'a sold key has an order')
 })
 
+t.test("the schema keeps every key under its batch's SKU", async (t) => {
+  const { sql } = await setup(t, ['gc-own', 'gc-other'])
+  const batch = await importBatch(sql, keyring, { sku: 'gc-own', unitCost: 1, expiresAt: null, source: null, actor }, codes('OWN', 1))
+  await t.rejects(sql`insert into card_keys (id, batch_id, sku, key_id, code_ciphertext, fingerprint, expires_at)
+    values ('ck_elsewhere', ${batch.batchId}, 'gc-other', 'k', '\\x00', '\\x01', 'infinity')`, /card_keys_batch_sku_fk/,
+  'a key cannot be sold under another SKU than the one its batch was bought for')
+  await t.rejects(sql`insert into card_keys (id, batch_id, sku, key_id, code_ciphertext, fingerprint, expires_at)
+    values ('ck_orphan', 'bat_none', 'gc-own', 'k', '\\x00', '\\x02', 'infinity')`, /card_keys_batch_sku_fk/, 'nor without a batch')
+  await t.rejects(sql`delete from skus where sku = 'gc-own'`, /foreign key/, 'nor outlive its SKU')
+})
+
 t.test('a sale that crosses the low-stock threshold says so once', async (t) => {
   const { sql } = await setup(t, ['gc-c'])
   await sql`update skus set low_stock_threshold = 3 where sku = 'gc-c'`

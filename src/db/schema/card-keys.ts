@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import { check, index, integer, pgEnum, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core'
+import { check, foreignKey, index, integer, pgEnum, pgTable, text, timestamp, unique, uniqueIndex } from 'drizzle-orm/pg-core'
 import { CARD_KEY_STATUSES } from '../../domain/pool/card-key.js'
 import { amountMinor, bytea, createdAt } from './_columns.js'
 import { skus } from './skus.js'
@@ -23,7 +23,9 @@ export const cardKeyBatches = pgTable('card_key_batches', {
   createdAt: createdAt()
 }, (t) => [
   check('card_key_batches_unit_cost_nonnegative', sql`${t.unitCost} >= 0`),
-  index('card_key_batches_sku_idx').on(t.sku, t.createdAt)
+  index('card_key_batches_sku_idx').on(t.sku, t.createdAt),
+  // The target of card_keys' (batch_id, sku) foreign key.
+  unique('card_key_batches_id_sku_key').on(t.id, t.sku)
 ])
 
 /**
@@ -32,8 +34,9 @@ export const cardKeyBatches = pgTable('card_key_batches', {
  */
 export const cardKeys = pgTable('card_keys', {
   id: text('id').primaryKey(),
-  batchId: text('batch_id').notNull().references(() => cardKeyBatches.id),
-  sku: text('sku').notNull().references(() => skus.sku),
+  batchId: text('batch_id').notNull(),
+  /** Always its batch's SKU (the foreign key below), which references skus. */
+  sku: text('sku').notNull(),
   /** Keyring id that encrypts code, pin and serial of this row. */
   keyId: text('key_id').notNull(),
   codeCiphertext: bytea('code_ciphertext').notNull(),
@@ -57,6 +60,9 @@ export const cardKeys = pgTable('card_keys', {
   revealedAt: timestamp('revealed_at', { withTimezone: true }),
   createdAt: createdAt()
 }, (t) => [
+  // A key is sold under its SKU and costed by its batch: one foreign key on both columns
+  // makes them agree, and is one check per imported row where two would be two.
+  foreignKey({ name: 'card_keys_batch_sku_fk', columns: [t.batchId, t.sku], foreignColumns: [cardKeyBatches.id, cardKeyBatches.sku] }),
   // Duplicates are refused across the whole pool, whatever the SKU.
   uniqueIndex('card_keys_fingerprint_key').on(t.fingerprint),
   // Allocation reads the sellable keys of a SKU in exactly this order (soonest-expiring, then
