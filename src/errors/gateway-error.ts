@@ -1,3 +1,4 @@
+import { DrizzleQueryError } from 'drizzle-orm/errors'
 import { catalogue, type ErrorCode } from './catalogue.js'
 
 export interface FieldError {
@@ -41,5 +42,6 @@ export class GatewayError extends Error {
  * values: log the driver's own error instead, so no parameter reaches a log line.
  */
 export function loggableCause (err: unknown): unknown {
-  return err instanceof Error && err.name === 'DrizzleQueryError' && err.cause !== undefined ? err.cause : err
+  // By class: drizzle leaves the error's name at 'Error'.
+  return err instanceof DrizzleQueryError && err.cause !== undefined ? err.cause : err
 }

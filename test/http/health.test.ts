@@ -7,7 +7,7 @@ import { createDatabase } from '../../src/db/client.js'
 import { migrateDatabase } from '../../src/db/migrate.js'
 import { createMetrics } from '../../src/observability/metrics.js'
 import { pino } from 'pino'
-import { build, createTestDatabase, TEST_KEYS, testEnv } from '../helper.js'
+import { build, createTestDatabase, LogCapture, TEST_KEYS, testEnv } from '../helper.js'
 
 /** A TCP proxy in front of PostgreSQL that the test can cut and restore. */
 async function startProxy (target: URL): Promise<{ port: number, cut (): Promise<void>, restore (): Promise<void>, close (): Promise<void> }> {
@@ -56,8 +56,9 @@ t.test('readyz follows the database: 200, 503 when it goes away, 200 when it ret
 
   const config = loadConfig(testEnv(viaProxy.toString()))
   const database = createDatabase(viaProxy.toString(), { max: 2 })
+  const logs = new LogCapture()
   const app = await buildApp({
-    config, database, keyring: createKeyring(TEST_KEYS.encryptionKeys, TEST_KEYS.fingerprintKey), metrics: createMetrics(), logger: pino({ level: 'silent' })
+    config, database, keyring: createKeyring(TEST_KEYS.encryptionKeys, TEST_KEYS.fingerprintKey), metrics: createMetrics(), logger: pino({ level: 'info' }, logs)
   })
   t.teardown(async () => { await app.close(); await database.close() })
 
@@ -72,6 +73,13 @@ t.test('readyz follows the database: 200, 503 when it goes away, 200 when it ret
   t.match(down.json(), { code: 'unavailable', detail: 'database unreachable' })
   t.ok(Date.now() - started < 6000, 'readiness answers promptly when the database is gone')
   t.equal((await app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200, 'liveness does not depend on the database')
+  // Checking an operator token needs the database: the caller is told to retry, not that we failed.
+  const api = await app.inject({ method: 'GET', url: '/admin/v1/skus', headers: { authorization: 'Bearer adm_whatever' } })
+  t.equal(api.statusCode, 503)
+  t.equal(api.headers['content-type'], 'application/problem+json; charset=utf-8')
+  t.match(api.json(), { code: 'unavailable', detail: 'the database is unreachable; retry the request' }, 'an API request without its database is 503 unavailable')
+  t.match(logs.text(), /ECONNREFUSED/, 'the log names the cause')
+  t.notMatch(logs.text(), /Failed query|params:/, "but not the query's bound values (drizzle's wrapper is unwrapped)")
 
   await proxy.restore()
   let back = 0

@@ -24,15 +24,40 @@ function jsonPath (context: string | undefined, instancePath: string): string {
   return [context ?? 'body', ...parts].join('.')
 }
 
-/** Everything that fails becomes a GatewayError; the rest of the handler only renders. */
 /** PostgreSQL gave up waiting (deadlock, lock or statement timeout): safe to retry, not a bug. */
 const TRANSIENT_SQLSTATES = new Set(['40P01', '40001', '55P03', '57014'])
 
+/**
+ * The database cannot be reached or is refusing work: postgres.js's connection errors, the
+ * socket's own, and the server's connection-exception class (08), too_many_connections and
+ * shutdown states. A 503 the client may retry (orders and adjustments are idempotent by
+ * their keys), not a 500 that reads as our bug.
+ */
+const UNREACHABLE_CODES = new Set([
+  'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT',
+  'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN',
+  '53300', '57P01', '57P02', '57P03'
+])
+const unreachable = (code: string): boolean => UNREACHABLE_CODES.has(code) || code.startsWith('08')
+
+/** The first string `code` down the cause chain: drivers' errors arrive wrapped, sometimes twice. */
+function causeCode (err: unknown): string | undefined {
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code
+    if (typeof code === 'string') return code
+  }
+  return undefined
+}
+
+/** Everything that fails becomes a GatewayError; the rest of the handler only renders. */
 function toGatewayError (err: FastifyError): GatewayError {
   if (err instanceof GatewayError) return err
-  const sqlState = (loggableCause(err) as { code?: unknown }).code
-  if (typeof sqlState === 'string' && TRANSIENT_SQLSTATES.has(sqlState)) {
-    return new GatewayError('unavailable', { detail: 'the request conflicted with concurrent work; retry it', internal: `sqlstate ${sqlState}`, cause: err })
+  const code = causeCode(err)
+  if (code !== undefined && TRANSIENT_SQLSTATES.has(code)) {
+    return new GatewayError('unavailable', { detail: 'the request conflicted with concurrent work; retry it', internal: `sqlstate ${code}`, cause: err })
+  }
+  if (code !== undefined && unreachable(code)) {
+    return new GatewayError('unavailable', { detail: 'the database is unreachable; retry the request', internal: code, cause: err })
   }
   if (hasZodFastifySchemaValidationErrors(err)) {
     const errors: FieldError[] = err.validation.map((v) => ({
