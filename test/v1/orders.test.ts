@@ -273,6 +273,12 @@ t.test('balance adjustments are idempotent with an idempotency-key', async (t) =
   await adjust(undefined, 1)
   const balance = await ta.app.inject({ method: 'GET', url: '/v1/balance', headers: rsl.bearer })
   t.equal(balance.json().available, 5102, 'money moved once per key, every time without one')
+  // Taking the whole balance back: no one bucket can pay, so every racer locks them all, and
+  // those behind the first find nothing left. They are retries, not shortfalls.
+  const clawback = await Promise.all(Array.from({ length: 6 }, async () => await adjust('reverse-4711', -5102)))
+  t.same(clawback.map((r) => r.statusCode).sort(), [200, 200, 200, 200, 200, 201], 'concurrent retries of a debit: one entry, no 402')
+  t.equal(new Set(clawback.map((r) => r.json().id)).size, 1)
+  t.equal((await ta.app.inject({ method: 'GET', url: '/v1/balance', headers: rsl.bearer })).json().available, 0)
   const recon = await ta.app.inject({ method: 'GET', url: '/admin/v1/reconciliation/balances', headers: ta.auth('finance') })
   t.same(recon.json(), { ok: true, mismatches: [] })
 })

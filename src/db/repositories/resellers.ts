@@ -245,7 +245,7 @@ export async function adjustBalance (sql: postgres.Sql, resellerId: string, amou
   const prior = await replay()
   if (prior) return prior
   try {
-    return await sql.begin(async (tx) => {
+    const result = await sql.begin(async (tx) => {
       const [reseller] = await tx<{ currency: string }[]>`select currency from resellers where id = ${resellerId}`
       if (!reseller) return 'not_found' as const
       if (amount > 0) await credit(tx, resellerId, amount)
@@ -258,6 +258,10 @@ export async function adjustBalance (sql: postgres.Sql, resellerId: string, amou
       await writeAuditSql(tx, actor, { action: 'reseller.balance.adjust', targetType: 'reseller', targetId: resellerId, details: { amount, ledger_entry: entry.id } })
       return { entry: toLedgerEntry(entry), replayed: false }
     })
+    // A concurrent retry that debited first held the buckets we waited for, and left too
+    // little for a second debit: the answer is its entry, not a shortfall.
+    if (result === 'below_limit') return await replay() ?? result
+    return result
   } catch (err) {
     // A concurrent retry committed first: answer as a replay of it.
     if ((err as { constraint_name?: string }).constraint_name === 'ledger_entries_idempotency_key') {
