@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type postgres from 'postgres'
 import { writeAuditSql, type AuditActor } from '../db/repositories/audit-log.js'
+import { hasSellableKeys } from '../db/repositories/card-keys.js'
 import type { Fulfilment } from '../domain/catalog.js'
 import type { ReviewRecord } from '../domain/risk/rules.js'
 import { chooseRoutes, type Step, type SupplierHealth } from '../domain/routing/choose-routes.js'
@@ -27,13 +28,17 @@ async function notHeld (tx: postgres.TransactionSql, orderId: string): Promise<n
 }
 
 /**
- * The plan an approved order will walk, as routing stands now (pool steps included: the
- * engine sells pool keys in its finishing transaction). Empty: nothing can serve it now, and
- * the order should stay held rather than fail.
+ * The plan an approved order will walk, as routing and stock stand now: the pool step only
+ * while the pool holds the order's quantity (the engine sells the keys in its finishing
+ * transaction), as acceptance decides. Empty: nothing can serve it now, and the order should
+ * stay held rather than fail.
  */
-export async function reviewPlan (sql: postgres.Sql, sku: string, health: Readonly<Record<string, SupplierHealth | undefined>>): Promise<Step[]> {
-  const [row] = await sql<{ fulfilment: Fulfilment }[]>`select fulfilment from skus where sku = ${sku}`
-  return row ? chooseRoutes(row.fulfilment, health) : []
+export async function reviewPlan (sql: postgres.Sql, order: { sku: string, quantity: number }, health: Readonly<Record<string, SupplierHealth | undefined>>): Promise<Step[]> {
+  const [row] = await sql<{ fulfilment: Fulfilment }[]>`select fulfilment from skus where sku = ${order.sku}`
+  if (!row) return []
+  const steps = chooseRoutes(row.fulfilment, health)
+  if (!steps.some((s) => s.kind === 'card_pool') || await hasSellableKeys(sql, order.sku, order.quantity)) return steps
+  return steps.filter((s) => s.kind !== 'card_pool')
 }
 
 /**

@@ -88,6 +88,25 @@ t.test('approve while nothing can serve the SKU: 409 sku_unavailable, the order 
   t.equal((await review(held.body.id, 'approve')).json().status, 'succeeded', 'approved once a route is back')
 })
 
+t.test('approve a held pool order once the pool has run dry: 409 sku_unavailable, held until keys are back', async (t) => {
+  await cardSku(ta, 'gc-dry', PRICE, 2)
+  await holdAbove('gc-dry')
+  const held = await order(ta, buyer, { client_order_id: 'DRY-1', sku: 'gc-dry', quantity: 2 })
+  t.equal(held.body.status, 'pending_review')
+  // The keys go while the order waits (voided here; sold to others alike).
+  const keys = await ta.database.sql<{ id: string }[]>`select id from card_keys where sku = 'gc-dry' order by id`
+  const voided = await ta.app.inject({ method: 'POST', url: `/admin/v1/card-keys/${keys[0]!.id}/void`, headers: ta.auth('ops'), payload: { reason: 'test' } })
+  t.equal(voided.statusCode, 200)
+  const refused = await review(held.body.id, 'approve')
+  t.equal(refused.statusCode, 409, 'one key left cannot fill an order of two')
+  t.equal(refused.json().code, 'sku_unavailable')
+  t.equal((await adminOrder(ta, held.body.id)).status, 'pending_review', 'the order stays held, not failed')
+  t.same(await moneyOf(ta, held.body.id), { debits: 2 * PRICE, refunds: 0 }, 'still charged once, nothing refunded')
+  const imported = await ta.app.inject({ method: 'POST', url: '/admin/v1/skus/gc-dry/card-keys', headers: ta.auth('ops'), payload: { unit_cost: 1, codes: [{ code: 'GC-DRY-REFILL-1' }] } })
+  t.equal(imported.statusCode, 201)
+  t.match((await review(held.body.id, 'approve')).json(), { status: 'succeeded', deliveries: [{ source: 'pool' }, { source: 'pool' }] }, 'approved once the pool holds enough')
+})
+
 t.test('reject: failed review_rejected, refunded in full, order.failed callback', async (t) => {
   const hook = await receiver(t)
   const merchant = await createReseller(ta, { callback_url: hook.url }, 10_000)

@@ -147,6 +147,13 @@ const sellable = (tx: Queryable, sku: string): postgres.PendingQuery<postgres.Ro
   and (expires_at, id) >= (greatest(coalesce((select f.expires_at from card_key_floors f where f.sku = ${sku}), '-infinity'), now()),
                            coalesce((select f.card_key_id from card_key_floors f where f.sku = ${sku} and f.expires_at > now()), ''))`
 
+/** Whether the pool holds `quantity` sellable keys of the SKU now (a probe, not a hold). */
+export async function hasSellableKeys (sql: Queryable, sku: string, quantity: number): Promise<boolean> {
+  const [row] = await sql<{ n: number }[]>`
+    select count(*)::int as n from (select 1 from card_keys where ${sellable(sql, sku)} order by expires_at, id limit ${quantity}) k`
+  return (row?.n ?? 0) >= quantity
+}
+
 /**
  * The allocation as one statement, not yet sent, so callers may pipeline it: up to
  * `quantity` sellable keys of a SKU, soonest-expiring first, marked sold to the order,

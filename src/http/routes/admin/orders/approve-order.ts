@@ -28,7 +28,7 @@ export default async function approveOrderRoute (app: FastifyInstance): Promise<
     const held = await getOrder(sql, id)
     if (!held) throw new GatewayError('not_found', { detail: `no order ${id}` })
     if (held.status !== 'pending_review') throw new GatewayError('invalid_state', { detail: `order ${id} is ${held.status}, not pending_review` })
-    const steps = await reviewPlan(sql, held.sku, app.suppliers.health())
+    const steps = await reviewPlan(sql, held, app.suppliers.health())
     if (steps.length === 0) throw new GatewayError('sku_unavailable', { detail: `${held.sku} has no route that can fulfil it now; the order stays held` })
     const { order, leaseToken } = await approveOrder(sql, id, { actor: auditActor(request), reason: request.body?.reason ?? null }, app.fulfilment.acceptLeaseMs())
     void app.fulfilment.start(order, leaseToken, steps)
