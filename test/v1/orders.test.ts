@@ -251,6 +251,23 @@ t.test('orders, top-ups and credit-limit changes of one reseller run together wi
   t.equal(negative?.n, 0)
 })
 
+t.test('after-sales: the look-up of a sold code names its order and reseller; a void needs no reason', async (t) => {
+  const ta = await build(t)
+  const codes = await cardSku(ta, 'gc-dispute', 100, 2)
+  const rsl = await createReseller(ta, {}, 1000)
+  const placed = await ta.app.inject({ method: 'POST', url: '/v1/orders', headers: rsl.bearer, payload: { client_order_id: 'D-1', sku: 'gc-dispute' } })
+  const sold = placed.json().deliveries[0].code as string
+  const found = await ta.app.inject({ method: 'POST', url: '/admin/v1/card-keys/lookup', headers: ta.auth('support'), payload: { code: sold } })
+  t.match(found.json(), { status: 'sold', order_id: placed.json().id, reseller_id: rsl.id, sold_at: String })
+  const other = await ta.app.inject({ method: 'POST', url: '/admin/v1/card-keys/lookup', headers: ta.auth('support'), payload: { code: codes.find((c) => c !== sold) } })
+  t.match(other.json(), { status: 'available', order_id: null, reseller_id: null })
+  const voided = await ta.app.inject({ method: 'POST', url: `/admin/v1/card-keys/${other.json().id}/void`, headers: ta.auth('ops') })
+  t.equal(voided.statusCode, 200, voided.body)
+  t.match(voided.json(), { status: 'voided', void_reason: null, reseller_id: null })
+  const soldVoid = await ta.app.inject({ method: 'POST', url: `/admin/v1/card-keys/${found.json().id}/void`, headers: ta.auth('ops'), payload: { reason: 'disputed' } })
+  t.match(soldVoid.json(), { status: 'voided', void_reason: 'disputed', order_id: placed.json().id, reseller_id: rsl.id })
+})
+
 t.test('balance adjustments are idempotent with an idempotency-key', async (t) => {
   const ta = await build(t)
   const rsl = await createReseller(ta)

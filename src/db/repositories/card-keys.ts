@@ -247,6 +247,8 @@ export interface CardKeyRecord {
   batchId: string
   status: CardKeyStatus
   orderId: string | null
+  /** Who bought it: the reseller of its order. */
+  resellerId: string | null
   soldAt: Date | null
   redeemedAt: Date | null
   redeemedIp: string | null
@@ -256,7 +258,8 @@ export interface CardKeyRecord {
   expiresAt: Date | null
 }
 
-const RECORD_COLUMNS = 'id, sku, batch_id, status, order_id, sold_at, redeemed_at, redeemed_ip, voided_at, void_reason, revealed_at, expires_at'
+const RECORD_COLUMNS = `id, sku, batch_id, status, order_id, sold_at, redeemed_at, redeemed_ip, voided_at, void_reason, revealed_at, expires_at,
+  (select o.reseller_id from orders o where o.id = card_keys.order_id) as reseller_id`
 
 function toRecord (r: Record<string, unknown>): CardKeyRecord {
   return {
@@ -265,6 +268,7 @@ function toRecord (r: Record<string, unknown>): CardKeyRecord {
     batchId: r.batch_id as string,
     status: r.status as CardKeyStatus,
     orderId: r.order_id as string | null,
+    resellerId: r.reseller_id as string | null,
     soldAt: toDate(r.sold_at),
     redeemedAt: toDate(r.redeemed_at),
     redeemedIp: r.redeemed_ip as string | null,
@@ -288,7 +292,7 @@ export async function getCardKey (sql: Queryable, id: string, options: { forUpda
 }
 
 /** Withdraws a key from sale (or records a sold one as void); idempotent. */
-export async function voidCardKey (tx: postgres.TransactionSql, id: string, reason: string): Promise<CardKeyRecord | undefined> {
+export async function voidCardKey (tx: postgres.TransactionSql, id: string, reason: string | null): Promise<CardKeyRecord | undefined> {
   const [row] = await tx`
     update card_keys set status = 'voided', voided_at = coalesce(voided_at, now()), void_reason = coalesce(void_reason, ${reason})
     where id = ${id} returning ${tx.unsafe(RECORD_COLUMNS)}`

@@ -73,7 +73,7 @@ export const CardKeyRecordSchema = z.object({
 }).meta({ id: 'CardKeyRecord' })
 
 export const CardKeyLookupBody = z.object({ code: z.string().trim().min(1).max(4096) }).meta({ id: 'CardKeyLookup' })
-export const VoidCardKeyBody = z.object({ reason: z.string().trim().min(1).max(500) }).meta({ id: 'VoidCardKey' })
+export const VoidCardKeyBody = z.object({ reason: z.string().trim().min(1).max(500).optional().describe('Kept on the key and in the audit log') }).meta({ id: 'VoidCardKey' })
 export const CardKeyIdParam = z.object({ id: z.string().regex(/^ck_[0-9a-z]{26}$/, 'expected a card key id (ck_…)') })
 
 export const RevealedCardKeySchema = z.object({

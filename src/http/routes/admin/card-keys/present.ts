@@ -11,8 +11,7 @@ export function presentCardKey (r: CardKeyRecord): z.output<typeof CardKeyRecord
     batch_id: r.batchId,
     status: r.status,
     order_id: r.orderId,
-    // Orders (and so resellers) arrive with the purchase API; until then no key has one.
-    reseller_id: null,
+    reseller_id: r.resellerId,
     sold_at: iso(r.soldAt),
     redeemed_at: iso(r.redeemedAt),
     redeemed_ip: r.redeemedIp,

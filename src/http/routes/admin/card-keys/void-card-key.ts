@@ -16,7 +16,7 @@ export default async function voidCardKeyRoute (app: FastifyInstance): Promise<v
       summary: 'Withdraw a key from sale, or record a sold one as void (idempotent)',
       security: [{ operatorToken: [] }],
       params: CardKeyIdParam,
-      body: VoidCardKeyBody,
+      body: VoidCardKeyBody.nullish(),
       response: { 200: CardKeyRecordSchema }
     }
   }, async (request) => {
@@ -24,9 +24,10 @@ export default async function voidCardKeyRoute (app: FastifyInstance): Promise<v
       const before = await getCardKey(tx, request.params.id, { forUpdate: true })
       if (!before) throw new GatewayError('not_found', { detail: `no card key ${request.params.id}` })
       if (before.status === 'voided') return before
-      const after = await voidCardKey(tx, before.id, request.body.reason)
+      const reason = request.body?.reason ?? null
+      const after = await voidCardKey(tx, before.id, reason)
       await writeAuditSql(tx, auditActor(request), {
-        action: 'card_key.void', targetType: 'card_key', targetId: before.id, details: { from: before.status, reason: request.body.reason }
+        action: 'card_key.void', targetType: 'card_key', targetId: before.id, details: { from: before.status, reason }
       })
       return after ?? before
     })
