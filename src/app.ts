@@ -11,7 +11,7 @@ import type { Keyring } from './crypto/keyring.js'
 import type { Database } from './db/client.js'
 import { GatewayError } from './errors/gateway-error.js'
 import { registerAdminAuth } from './http/plugins/admin-auth.js'
-import { registerErrorHandling } from './http/plugins/errors.js'
+import { registerErrorHandling, sendProblem } from './http/plugins/errors.js'
 import { registerResellerAuth } from './http/plugins/reseller-auth.js'
 import { registerHttpMetrics } from './http/plugins/observability.js'
 import { registerRoutes } from './http/routes/index.js'
@@ -55,7 +55,7 @@ declare module 'fastify' {
 
 export const BODY_LIMIT_BYTES = 1024 * 1024
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
-const ERROR_STATUSES = [400, 401, 403, 404, 409, 413, 415, 422, 429, 500, 503] as const
+const ERROR_STATUSES = [400, 401, 402, 403, 404, 409, 413, 415, 422, 429, 500, 503] as const
 
 export const API_VERSION = '2026-11-25'
 
@@ -80,6 +80,16 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
     genReqId: (req) => {
       const given = req.headers['x-request-id']
       return typeof given === 'string' && SANE_REQUEST_ID.test(given) ? given : `req_${randomBytes(12).toString('base64url')}`
+    },
+    // A URL Fastify cannot route (bad percent-encoding, an over-long parameter) is refused
+    // before any hook runs: answer it as every other error, request id included.
+    frameworkErrors: (error, request, reply) => {
+      reply.header('x-request-id', request.id)
+      const refused = error.code === 'FST_ERR_BAD_URL' || error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      if (!refused) request.log.error({ err: error }, 'request failed')
+      sendProblem(reply, refused
+        ? new GatewayError('invalid_request', { detail: 'the URL is not valid: a malformed percent-encoding or an over-long path segment' })
+        : new GatewayError('internal_error', { cause: error }))
     }
   })
 

@@ -15,6 +15,15 @@ t.test('problem+json for unknown routes, with a request id', async (t) => {
   t.match(body.request_id, /^req_/)
 })
 
+t.test('a URL Fastify cannot decode is problem+json 400 with a request id too', async (t) => {
+  const ta = await build(t)
+  const res = await ta.app.inject({ method: 'GET', url: '/v1/orders/%E0%A4%A' })
+  t.equal(res.statusCode, 400)
+  t.equal(res.headers['content-type'], PROBLEM)
+  t.match(res.json(), { status: 400, code: 'invalid_request', request_id: /^req_/ })
+  t.equal(res.json().request_id, res.headers['x-request-id'])
+})
+
 t.test('x-request-id is taken from the caller when sane, replaced otherwise', async (t) => {
   const ta = await build(t)
   const kept = await ta.app.inject({ method: 'GET', url: '/healthz', headers: { 'x-request-id': 'merchant-123.abc' } })
