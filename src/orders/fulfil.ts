@@ -397,8 +397,12 @@ export class FulfilmentEngine {
   /** Leaves the order `processing`, released, for the poller to query again later. */
   private async park (d: Driving, attemptId: string, status: 'pending' | 'unknown', supplierOrderId: string | null, latencyMs: number | null, queries: number): Promise<void> {
     await this.o.sql.begin(async (tx) => {
+      // A supplier that acknowledged the order stays `pending` through a failed or empty
+      // query: resume reads the acknowledgement from it, and "not found" must never be
+      // believed of an acknowledged order, whether or not it gave us its order id.
       await tx`
-        update supplier_attempts set status = ${status}, supplier_order_id = coalesce(${supplierOrderId}, supplier_order_id),
+        update supplier_attempts set status = case when status = 'pending' then 'pending' else ${status}::supplier_attempt_status end,
+          supplier_order_id = coalesce(${supplierOrderId}, supplier_order_id),
           latency_ms = coalesce(latency_ms, ${latencyMs}), queries = queries + ${queries}, updated_at = now()
         where id = ${attemptId} and status in ('submitting', 'pending', 'unknown')`
       await tx`

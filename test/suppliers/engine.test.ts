@@ -1,6 +1,7 @@
 import t from 'tap'
 import { build, type TestApp } from '../helper.js'
 import { createReseller, signed, type TestReseller } from '../v1/helpers.js'
+import type { SupplierResult } from '../../src/domain/supplier.js'
 import { getOrder } from '../../src/orders/orders.js'
 import { until } from '../webhooks/helpers.js'
 import { attemptsOf, buy, createSupplier, directSku, driveUntil, fuluSim, moneyOf, route } from './helpers.js'
@@ -183,31 +184,48 @@ t.test('a connection reset: the supplier is asked first, and only a definite "no
   t.same(await moneyOf(ta, body.id), { debits: PRICE, refunds: 0 })
 })
 
-t.test('"no such order" from a supplier that took the order is not believed: nobody else buys it', async (t) => {
-  const a = await fuluSim(t, { completeAfterMs: 60_000 })
-  const b = await fuluSim(t)
-  await createSupplier(ta, 'lag-a', a.url)
-  await createSupplier(ta, 'lag-b', b.url)
-  await directSku(ta, 'sku-lag', PRICE, { routes: [route('lag-a', 1), route('lag-b', 2)] })
-  const { body } = await buy(ta, buyer, 'lag-1', 'sku-lag')
-  t.equal(body.status, 'processing')
-  a.knobs.lookupLag = true
-  for (let i = 0; i < 3; i++) {
-    // Much later, as far as the attempt knows: its age is no excuse any more.
-    await ta.database.sql`update supplier_attempts set created_at = created_at - interval '1 day' where order_id = ${body.id}`
-    await ta.database.sql`update orders set next_check_at = now() where id = ${body.id} and lease_until is null`
-    await ta.app.fulfilment.runDue()
-    await until(async () => (await ta.database.sql`select 1 from orders where id = ${body.id} and lease_until is null`).length === 1, 5000)
-  }
-  t.ok(a.queries.length >= 3, 'asked again each time')
-  t.equal(b.submits.length, 0, 'the other supplier was never asked')
-  t.match(await attemptsOf(ta, body.id), [{ supplier_id: 'lag-a', status: 'unknown' }])
-  t.match(ta.logs.text(), /supplier says it has no order it acknowledged/)
-  a.knobs.lookupLag = false
-  a.knobs.completeAfterMs = 0
-  await driveUntil(ta, body.id, (status) => status === 'succeeded')
-  t.same(await moneyOf(ta, body.id), { debits: PRICE, refunds: 0 })
-})
+for (const withId of [true, false]) {
+  t.test(`"no such order" from a supplier that took the order is not believed: nobody else buys it (${withId ? 'with' : 'without'} its order id)`, async (t) => {
+    const a = await fuluSim(t, { completeAfterMs: 60_000 })
+    const b = await fuluSim(t)
+    const [lag, other, sku] = withId ? ['lag-a', 'lag-b', 'sku-lag'] : ['lag-noid-a', 'lag-noid-b', 'sku-lag-noid']
+    await createSupplier(ta, lag, a.url)
+    await createSupplier(ta, other, b.url)
+    await directSku(ta, sku, PRICE, { routes: [route(lag, 1), route(other, 2)] })
+    if (!withId) {
+      // An adapter may acknowledge without an order id of the supplier's: only the attempt's
+      // `pending` remembers that the order was taken.
+      const executor = ta.app.suppliers.get(lag)
+      if (!executor) throw new Error('supplier not loaded')
+      const adapter = executor.adapter
+      const withoutId = (r: SupplierResult): SupplierResult => r.status === 'pending' || r.status === 'succeeded' ? { ...r, supplierOrderId: null } : r
+      executor.adapter = {
+        ...adapter,
+        purchase: async (request, ctx) => withoutId(await adapter.purchase(request, ctx)),
+        getOrder: async (reference, ctx) => withoutId(await adapter.getOrder(reference, ctx))
+      }
+    }
+    const { body } = await buy(ta, buyer, `${sku}-1`, sku)
+    t.equal(body.status, 'processing')
+    t.match(await attemptsOf(ta, body.id), [{ supplier_id: lag, status: 'pending' }])
+    a.knobs.lookupLag = true
+    for (let i = 0; i < 3; i++) {
+      // Much later, as far as the attempt knows: its age is no excuse any more.
+      await ta.database.sql`update supplier_attempts set created_at = created_at - interval '1 day' where order_id = ${body.id}`
+      await ta.database.sql`update orders set next_check_at = now() where id = ${body.id} and lease_until is null`
+      await ta.app.fulfilment.runDue()
+      await until(async () => (await ta.database.sql`select 1 from orders where id = ${body.id} and lease_until is null`).length === 1, 5000)
+    }
+    t.ok(a.queries.length >= 3, 'asked again each time')
+    t.equal(b.submits.length, 0, 'the other supplier was never asked')
+    t.match(await attemptsOf(ta, body.id), [{ supplier_id: lag, status: 'pending' }], 'still acknowledged')
+    t.match(ta.logs.text(), /supplier says it has no order it acknowledged/)
+    a.knobs.lookupLag = false
+    a.knobs.completeAfterMs = 0
+    await driveUntil(ta, body.id, (status) => status === 'succeeded')
+    t.same(await moneyOf(ta, body.id), { debits: PRICE, refunds: 0 })
+  })
+}
 
 t.test('a 5xx storm opens the breaker; traffic then stops reaching the supplier', async (t) => {
   const a = await fuluSim(t, { httpStatus: 502 })
