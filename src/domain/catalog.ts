@@ -14,7 +14,7 @@ export type RecipientType = typeof RECIPIENT_TYPES[number]
 export const SKU_PATTERN = /^[a-z0-9][a-z0-9._-]{1,63}$/
 export const TIER_PATTERN = /^[a-z0-9][a-z0-9_-]{0,31}$/
 
-export const RouteSchema = z.object({
+export const RouteSchema = z.strictObject({
   supplier: z.string().min(1).max(64).describe('Supplier instance id'),
   supplier_product_id: z.string().min(1).max(128),
   supplier_params: z.record(z.string(), z.unknown()).optional()
@@ -25,7 +25,7 @@ export const RouteSchema = z.object({
   enabled: z.boolean().default(true)
 })
 
-export const FulfilmentSchema = z.object({
+export const FulfilmentSchema = z.strictObject({
   strategy: z.enum(STRATEGIES).default('priority'),
   card_pool: z.enum(CARD_POOL_MODES).default('never')
     .describe('Whether the local card-key pool serves this SKU: never, after suppliers, before them, or alone'),

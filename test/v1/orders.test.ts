@@ -55,6 +55,10 @@ t.test('refusals charge nothing: balance, price guard, stock, recipient, visibil
   const guard = await order({ client_order_id: 'P-2', sku: 'gc-cheap', max_unit_price: 999 })
   t.equal(guard.statusCode, 409)
   t.equal(guard.json().code, 'price_changed')
+  // A misspelt guard would otherwise be dropped, and the order bought at any price.
+  const typo = await order({ client_order_id: 'P-2b', sku: 'gc-cheap', max_unit_prize: 999 })
+  t.equal(typo.statusCode, 400)
+  t.same(typo.json().errors, [{ path: 'body.max_unit_prize', message: 'unknown field' }], 'an unknown field is refused, by name')
   const empty = await order({ client_order_id: 'P-3', sku: 'gc-empty' })
   t.equal(empty.statusCode, 409)
   t.equal(empty.json().code, 'sku_unavailable')

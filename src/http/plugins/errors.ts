@@ -60,10 +60,13 @@ function toGatewayError (err: FastifyError): GatewayError {
     return new GatewayError('unavailable', { detail: 'the database is unreachable; retry the request', internal: code, cause: err })
   }
   if (hasZodFastifySchemaValidationErrors(err)) {
-    const errors: FieldError[] = err.validation.map((v) => ({
-      path: jsonPath(err.validationContext, v.instancePath),
-      message: v.message ?? 'invalid'
-    }))
+    const errors: FieldError[] = err.validation.flatMap((v) => {
+      const path = jsonPath(err.validationContext, v.instancePath)
+      // One entry per field the request should not have sent, at that field's path.
+      const unknown = v.keyword === 'unrecognized_keys' ? (v.params as { keys?: unknown }).keys : undefined
+      if (Array.isArray(unknown)) return unknown.map((key) => ({ path: `${path}.${String(key)}`, message: 'unknown field' }))
+      return [{ path, message: v.message ?? 'invalid' }]
+    })
     return new GatewayError('invalid_request', { detail: `${errors.length} invalid field(s)`, errors })
   }
   if (isResponseSerializationError(err)) {

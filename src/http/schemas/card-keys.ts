@@ -11,13 +11,13 @@ const FutureTimestamp = z.iso.datetime({ offset: true, error: 'expected an RFC 3
 // batch); the schema only caps what one request may carry.
 const CodeField = z.string().max(4096)
 
-export const ImportCardKeysJson = z.object({
+export const ImportCardKeysJson = z.strictObject({
   unit_cost: MinorUnits.describe('What one code cost, minor units of the SKU currency'),
   expires_at: FutureTimestamp.optional(),
   source: z.string().trim().min(1).max(200).optional().describe('Where the codes came from (supplier, contract)'),
   // One entry is some 30-60 bytes of JSON ({"code":…,"pin":…}), so about 20,000 fit in the
   // 1 MiB body limit; a higher cap would promise what the limit refuses (413 long before).
-  codes: z.array(z.object({ code: CodeField, pin: CodeField.nullish(), serial: CodeField.nullish() })).min(1).max(20_000)
+  codes: z.array(z.strictObject({ code: CodeField, pin: CodeField.nullish(), serial: CodeField.nullish() })).min(1).max(20_000)
     .describe('At most 20,000 codes per request (bodies are capped at 1 MiB); import bigger batches with the CLI (`entitlement-gateway keys import`)')
 }).meta({ id: 'ImportCardKeys' })
 
@@ -72,8 +72,8 @@ export const CardKeyRecordSchema = z.object({
   expires_at: Timestamp.nullable()
 }).meta({ id: 'CardKeyRecord' })
 
-export const CardKeyLookupBody = z.object({ code: z.string().trim().min(1).max(4096) }).meta({ id: 'CardKeyLookup' })
-export const VoidCardKeyBody = z.object({ reason: z.string().trim().min(1).max(500).optional().describe('Kept on the key and in the audit log') }).meta({ id: 'VoidCardKey' })
+export const CardKeyLookupBody = z.strictObject({ code: z.string().trim().min(1).max(4096) }).meta({ id: 'CardKeyLookup' })
+export const VoidCardKeyBody = z.strictObject({ reason: z.string().trim().min(1).max(500).optional().describe('Kept on the key and in the audit log') }).meta({ id: 'VoidCardKey' })
 export const CardKeyIdParam = z.object({ id: z.string().regex(/^ck_[0-9a-z]{26}$/, 'expected a card key id (ck_…)') })
 
 export const RevealedCardKeySchema = z.object({

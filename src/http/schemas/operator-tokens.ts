@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { operatorRole } from '../../db/schema/index.js'
 import { Timestamp } from './common.js'
 
-export const CreateOperatorTokenBody = z.object({
+export const CreateOperatorTokenBody = z.strictObject({
   name: z.string().trim().min(1).max(100).describe('Who or what holds the token, e.g. `alice` or `grafana`'),
   role: z.enum(operatorRole.enumValues)
 }).meta({ id: 'CreateOperatorToken' })

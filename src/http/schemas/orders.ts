@@ -20,7 +20,7 @@ export const ProductSchema = z.object({
   available: z.boolean().describe('Whether an order can be fulfilled now')
 }).meta({ id: 'Product' })
 
-export const CreateOrderBody = z.object({
+export const CreateOrderBody = z.strictObject({
   client_order_id: ClientOrderId.describe('Your id for the order; retries with the same id and body return the same order'),
   sku: z.string().min(1).max(64),
   quantity: z.number().int().min(1).max(100).default(1),

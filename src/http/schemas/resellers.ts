@@ -7,7 +7,7 @@ export const Cidr = z.string().refine((v) => parseCidr(v) !== undefined, 'expect
 const CallbackUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).max(2048)
   .describe('Where order callbacks go; https unless the operator allows private/plain-http targets')
 
-const ResellerFields = z.object({
+const ResellerFields = z.strictObject({
   name: z.string().trim().min(1).max(200),
   tier: TierParam,
   callback_url: CallbackUrl.nullable(),
@@ -56,7 +56,7 @@ export const CreatedResellerSchema = ResellerSchema.extend({
   webhook_secret: z.string().describe('`whsec_…` for verifying callbacks; shown once')
 }).meta({ id: 'CreatedReseller' })
 
-export const BalanceAdjustmentBody = z.object({
+export const BalanceAdjustmentBody = z.strictObject({
   amount: z.number().int().min(-MAX_MINOR_UNITS).max(MAX_MINOR_UNITS).refine((v) => v !== 0, 'must not be zero')
     .describe('Minor units: positive tops up, negative corrects'),
   reason: z.string().trim().min(1).max(500)
@@ -72,7 +72,7 @@ export const LedgerEntrySchema = z.object({
   created_at: Timestamp
 }).meta({ id: 'LedgerEntry' })
 
-export const ResellerPricesBody = z.array(z.object({ sku: z.string().min(1).max(64), price: MinorUnits })).max(5000)
+export const ResellerPricesBody = z.array(z.strictObject({ sku: z.string().min(1).max(64), price: MinorUnits })).max(5000)
   .superRefine((items, ctx) => {
     const seen = new Set<string>()
     items.forEach((item, i) => {

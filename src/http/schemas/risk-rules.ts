@@ -53,16 +53,20 @@ const createFields = {
   enabled: z.boolean().default(true)
 }
 
-/** One object per kind, discriminated by `kind`, each with its own params and these fields. */
-const perKind = <F extends z.ZodRawShape>(fields: F) => z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('recipient_velocity'), params: VelocityParams, ...fields }),
-  z.object({ kind: z.literal('daily_quota'), params: DailyQuotaParams, ...fields }),
-  z.object({ kind: z.literal('amount_ceiling'), params: AmountCeilingParams, ...fields }),
-  z.object({ kind: z.literal('recipient_blocklist'), params: RecipientBlocklistParams, ...fields }),
-  z.object({ kind: z.literal('ip_blocklist'), params: IpBlocklistParams, ...fields })
+/**
+ * One object per kind, discriminated by `kind`, each with its own params and these fields.
+ * Requests are strict (a misspelt field is an error, not a rule without it); answers are
+ * not, so fields can be added to them later.
+ */
+const perKind = <F extends z.ZodRawShape>(fields: F, object: typeof z.object | typeof z.strictObject) => z.discriminatedUnion('kind', [
+  object({ kind: z.literal('recipient_velocity'), params: VelocityParams, ...fields }),
+  object({ kind: z.literal('daily_quota'), params: DailyQuotaParams, ...fields }),
+  object({ kind: z.literal('amount_ceiling'), params: AmountCeilingParams, ...fields }),
+  object({ kind: z.literal('recipient_blocklist'), params: RecipientBlocklistParams, ...fields }),
+  object({ kind: z.literal('ip_blocklist'), params: IpBlocklistParams, ...fields })
 ])
 
-export const CreateRiskRuleBody = perKind(createFields).meta({ id: 'CreateRiskRule' })
+export const CreateRiskRuleBody = perKind(createFields, z.strictObject).meta({ id: 'CreateRiskRule' })
 
 export const PatchRiskRuleBody = z.object({
   action: Action,
@@ -84,7 +88,7 @@ const ruleFields = {
   updated_at: Timestamp
 }
 
-export const RiskRuleSchema = perKind(ruleFields).meta({ id: 'RiskRule' })
+export const RiskRuleSchema = perKind(ruleFields, z.object).meta({ id: 'RiskRule' })
 
 export const RiskRuleIdParam = z.object({ id: z.string().regex(/^rsk_[0-9a-z]{26}$/, 'expected a risk rule id (rsk_…)') })
 

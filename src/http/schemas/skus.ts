@@ -13,7 +13,7 @@ export const MAX_MINOR_UNITS = 1_000_000_000_000
 export const MinorUnits = z.number().int().min(0).max(MAX_MINOR_UNITS)
   .describe('Integer amount in minor units (fen, cents)')
 
-const SkuFields = z.object({
+const SkuFields = z.strictObject({
   name: z.string().trim().min(1).max(200),
   category: z.enum(CATEGORIES),
   delivery: z.enum(DELIVERIES),
@@ -53,7 +53,7 @@ export const SkuSchema = z.object({
   updated_at: Timestamp
 }).meta({ id: 'AdminSku' })
 
-export const TierPricesBody = z.array(z.object({ sku: SkuParam, price: MinorUnits }))
+export const TierPricesBody = z.array(z.strictObject({ sku: SkuParam, price: MinorUnits }))
   .max(5000)
   .superRefine((items, ctx) => {
     const seen = new Set<string>()

@@ -21,7 +21,7 @@ const Credentials = z.record(z.string(), z.unknown()).describe(
   '). Stored encrypted; never returned'
 )
 
-const BreakerFields = z.object({
+const BreakerFields = z.strictObject({
   error_threshold_percentage: z.number().int().min(1).max(100)
     .describe('Failure percentage over the rolling window that opens the breaker'),
   reset_timeout_ms: z.number().int().min(100).max(3_600_000)
@@ -30,7 +30,7 @@ const BreakerFields = z.object({
     .describe('Calls in the window before the breaker may open at all')
 })
 
-const SupplierFields = z.object({
+const SupplierFields = z.strictObject({
   base_url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).max(2048),
   credentials: Credentials,
   timeout_ms: z.number().int().min(100).max(120_000).describe('Total deadline of one supplier call, connection to last byte'),
@@ -45,7 +45,7 @@ export const CreateSupplierBody = SupplierFields.extend({
   id: SupplierId.optional().describe('Readable name that SKU routes reference, e.g. `fulu-main`; generated (`sup_…`) when absent'),
   adapter: z.enum(ADAPTER_NAMES),
   timeout_ms: SupplierFields.shape.timeout_ms.default(10_000),
-  breaker: z.object({
+  breaker: z.strictObject({
     error_threshold_percentage: BreakerFields.shape.error_threshold_percentage.default(50),
     reset_timeout_ms: BreakerFields.shape.reset_timeout_ms.default(30_000),
     volume_threshold: BreakerFields.shape.volume_threshold.default(10)
