@@ -16,23 +16,48 @@ import { importKeys, rotateKeys, UsageError } from './keys.js'
 import { exportOrdersCommand, reconcileCommand, statementsCommand } from './reports.js'
 import { generateOpenApi, OPENAPI_FILE } from './openapi.js'
 
-const USAGE = `usage: entitlement-gateway <command> [options]
+// One entry per command: the global help lists them all, `<command> --help` only its own.
+const COMMANDS: ReadonlyArray<{ command: string, usage: string }> = [
+  { command: 'serve', usage: '  serve                                  start the gateway (default)' },
+  { command: 'migrate', usage: '  migrate                                apply database migrations and exit' },
+  { command: 'admin create-token', usage: `  admin create-token --role R --name N   issue an operator token (roles: ${operatorRole.enumValues.join(', ')})` },
+  {
+    command: 'keys import',
+    usage: `  keys import --sku S --file F --unit-cost N [--expires-at T] [--source S] [--report FILE]
+                                         import card keys from a CSV file (code,pin,serial) as one batch`
+  },
+  { command: 'keys rotate', usage: '  keys rotate [--batch-size N]           re-encrypt card keys under the first key of ENCRYPTION_KEYS' },
+  {
+    command: 'reconcile',
+    usage: `  reconcile [--days N] [--json]          print the reconciliation findings and N UTC days of supplier spend (default 1);
+                                         exit code 2 when there are findings`
+  },
+  {
+    command: 'statements',
+    usage: `  statements --from T --to T [--reseller ID] --out DIR
+                                         write one CSV statement per reseller (DIR/<reseller_id>.csv) for [from, to)`
+  },
+  {
+    command: 'orders export',
+    usage: `  orders export --from T --to T --out FILE
+                                         write the orders placed in [from, to) as CSV (no recipients, no codes)`
+  },
+  { command: 'openapi', usage: `  openapi [--out FILE]                   write the OpenAPI document (default ${OPENAPI_FILE})` }
+]
 
-commands:
-  serve                                  start the gateway (default)
-  migrate                                apply database migrations and exit
-  admin create-token --role R --name N   issue an operator token (roles: ${operatorRole.enumValues.join(', ')})
-  keys import --sku S --file F --unit-cost N [--expires-at T] [--source S] [--report FILE]
-                                         import card keys from a CSV file (code,pin,serial) as one batch
-  keys rotate [--batch-size N]           re-encrypt card keys under the first key of ENCRYPTION_KEYS
-  reconcile [--days N] [--json]          print the reconciliation findings and N UTC days of supplier spend (default 1);
-                                         exit code 2 when there are findings
-  statements --from T --to T [--reseller ID] --out DIR
-                                         write one CSV statement per reseller (DIR/<reseller_id>.csv) for [from, to)
-  orders export --from T --to T --out FILE
-                                         write the orders placed in [from, to) as CSV (no recipients, no codes)
-  openapi [--out FILE]                   write the OpenAPI document (default ${OPENAPI_FILE})
-`
+function usage (commands = COMMANDS): string {
+  return `usage: entitlement-gateway <command> [options]\n\ncommands:\n${commands.map((c) => c.usage + '\n').join('')}`
+}
+
+const USAGE = usage()
+
+/** The usage of the command (`keys import`) or, failing that, the group (`keys`) argv names. */
+function commandUsage ([command, sub]: string[]): string | undefined {
+  const group = COMMANDS.filter((c) => c.command.split(' ')[0] === command)
+  const exact = group.filter((c) => c.command === `${command} ${sub}`)
+  if (exact.length > 0) return usage(exact)
+  return group.length > 0 ? usage(group) : undefined
+}
 
 
 async function serve (config: Config): Promise<void> {
@@ -83,8 +108,15 @@ async function createToken (config: Config, args: string[]): Promise<void> {
 
 async function main (argv: string[]): Promise<void> {
   const [command = 'serve', ...rest] = argv
-  if (command === '--help' || command === 'help') {
+  if (command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(USAGE)
+    return
+  }
+  // Before the config loads and the command runs: asking for help has no side effects.
+  if (argv.some((arg) => arg === '--help' || arg === '-h')) {
+    const help = commandUsage(argv)
+    if (help === undefined) throw new UsageError(`unknown command: ${argv.join(' ')}`)
+    process.stdout.write(help)
     return
   }
   if (command === 'openapi') {
