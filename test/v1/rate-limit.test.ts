@@ -1,5 +1,5 @@
 import t from 'tap'
-import { build, createTestDatabase, exclusive, spawnGateway, testEnv } from '../helper.js'
+import { build, createTestDatabase, exclusive, spawnGateway, testEnv, type TestApp } from '../helper.js'
 import { createReseller } from './helpers.js'
 
 t.test('per-reseller limit in one process (memory store), 429 problem+json with retry-after', async (t) => {
@@ -23,6 +23,28 @@ t.test('failed authentication is limited by IP', async (t) => {
   t.same(codes, ['unauthorized', 'unauthorized', 'unauthorized', 'rate_limited', 'rate_limited'])
   const elsewhere = await ta.app.inject({ method: 'GET', url: '/v1/balance', headers: { authorization: 'Bearer sk_guess' }, remoteAddress: '192.0.2.11' })
   t.equal(elsewhere.json().code, 'unauthorized', 'other addresses are not affected')
+})
+
+/** The answer codes of failed Bearer guesses, one from each address. */
+async function guesses (ta: TestApp, addresses: string[]): Promise<string[]> {
+  const codes: string[] = []
+  for (const [i, remoteAddress] of addresses.entries()) {
+    codes.push((await ta.app.inject({ method: 'GET', url: '/v1/balance', headers: { authorization: `Bearer sk_guess_${i}` }, remoteAddress })).json().code)
+  }
+  return codes
+}
+
+t.test('failed authentication from IPv6 is limited per /64, so rotating addresses inside one does not help', async (t) => {
+  const ta = await build(t, { UNAUTHENTICATED_RATE_LIMIT: '3' })
+  const oneNetwork = Array.from({ length: 10 }, (_, i) => `2001:db8:1:2:${(i * 4099).toString(16)}:${i}:beef:${i + 1}`)
+  t.same(await guesses(ta, oneNetwork), ['unauthorized', 'unauthorized', 'unauthorized', ...Array(7).fill('rate_limited')], '10 addresses, one /64, one count')
+  t.same(await guesses(ta, ['2001:db8:1:3::1', '2001:db8:1:3::2', '2001:db8:1:3::3']), ['unauthorized', 'unauthorized', 'unauthorized'], 'the neighbouring /64 is counted apart')
+})
+
+t.test('an IPv4-mapped IPv6 caller is counted as its IPv4 address', async (t) => {
+  const ta = await build(t, { UNAUTHENTICATED_RATE_LIMIT: '3' })
+  t.same(await guesses(ta, ['192.0.2.20', '::ffff:192.0.2.20', '192.0.2.20', '::ffff:192.0.2.20']), ['unauthorized', 'unauthorized', 'unauthorized', 'rate_limited'])
+  t.same(await guesses(ta, ['::ffff:192.0.2.21']), ['unauthorized'], 'the next IPv4 address is counted apart')
 })
 
 const redisUrl = process.env.REDIS_URL

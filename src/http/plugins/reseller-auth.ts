@@ -2,6 +2,7 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
 import fastifyRateLimit from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Redis } from 'ioredis'
+import ipaddr from 'ipaddr.js'
 import { NonceClaim, rememberNonce, replayedRequest, apiSecretAad, type Credential } from '../../db/repositories/resellers.js'
 import { allowlistMatcher } from '../../domain/cidr.js'
 import { GatewayError } from '../../errors/gateway-error.js'
@@ -47,6 +48,19 @@ const EMPTY_BODY_SHA256 = createHash('sha256').digest('hex')
 function header (request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name]
   return typeof value === 'string' ? value : undefined
+}
+
+/**
+ * The key failed authentication is counted under. One IPv6 subscriber is routinely handed a
+ * whole /64, so single addresses would let a guesser rotate through billions of them:
+ * IPv6 callers share their /64 (as @fastify/rate-limit's own key does, which a custom
+ * keyGenerator replaces). An IPv4-mapped IPv6 caller is the IPv4 address it carries.
+ */
+function failedAuthKey (ip: string): string {
+  if (!ipaddr.isValid(ip)) return `ip:${ip}`
+  const address = ipaddr.process(ip)
+  if (address.kind() === 'ipv4') return `ip:${address.toString()}`
+  return `ip6:${ipaddr.IPv6.networkAddressFromCIDR(`${address.toString()}/64`).toString()}/64`
 }
 
 /** The canonical string of api.md: METHOD, path with query as sent, timestamp, nonce, body hash. */
@@ -143,7 +157,7 @@ export async function registerResellerAuth (app: FastifyInstance): Promise<void>
     max: (req) => req.reseller?.rateLimitPerMinute ?? 1,
     timeWindow: window
   })
-  const byIp = app.createRateLimit({ keyGenerator: (req) => `ip:${req.ip}`, max: config.unauthenticatedRateLimit, timeWindow: window })
+  const byIp = app.createRateLimit({ keyGenerator: (req) => failedAuthKey(req.ip), max: config.unauthenticatedRateLimit, timeWindow: window })
 
   const enforce = async (limit: typeof byIp, request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const result = await limit(request)
