@@ -125,3 +125,21 @@ t.test('a signed order records its nonce with the order: it works once, refused 
   const balance = await ta.app.inject({ method: 'GET', url: '/v1/balance', headers: rsl.bearer })
   t.equal(balance.json().available, 10_000 - 200, 'two orders charged')
 })
+
+t.test('a non-JSON body is refused with 415 before authentication, so its nonce stays unused', async (t) => {
+  const ta = await build(t)
+  await cardSku(ta, 'gc-text', 100, 1)
+  const rsl = await createReseller(ta, {}, 1000)
+  const text = async (headers: Record<string, string>) =>
+    await ta.app.inject({ method: 'POST', url: '/v1/orders', headers: { ...headers, 'content-type': 'text/plain' }, payload: 'client_order_id=T-1' })
+  // Signed over no body: the bytes the server checked before this fix, whatever was sent.
+  const overEmpty = await text(signed(rsl, 'POST', '/v1/orders', '', { nonce: 'nonce-of-a-text-body-0001' }))
+  t.equal(overEmpty.statusCode, 415)
+  t.equal(overEmpty.json().code, 'unsupported_media_type', 'a tampered text body does not pass as an empty one')
+  const overText = await text(signed(rsl, 'POST', '/v1/orders', 'client_order_id=T-1', { nonce: 'nonce-of-a-text-body-0002' }))
+  t.equal(overText.json().code, 'unsupported_media_type', 'nor does one signed over its real bytes')
+
+  const body = JSON.stringify({ client_order_id: 'T-1', sku: 'gc-text' })
+  const json = await ta.app.inject({ method: 'POST', url: '/v1/orders', headers: { ...signed(rsl, 'POST', '/v1/orders', body, { nonce: 'nonce-of-a-text-body-0001' }), 'content-type': 'application/json' }, payload: body })
+  t.equal(json.statusCode, 201, 'the nonce of the refused request still works for a correctly signed JSON one')
+})

@@ -189,6 +189,12 @@ export async function registerResellerAuth (app: FastifyInstance): Promise<void>
 
   app.addHook('preValidation', async (request, reply) => {
     if (!request.routeOptions.config.reseller) return
+    // Only JSON bodies keep their raw bytes (above); any other body (Fastify's own text/plain
+    // parser, say) would be signature-checked as if it were empty. Refused before anything
+    // is authenticated, so the nonce stays unused.
+    if (request.body !== undefined && request.rawBody === undefined) {
+      throw new GatewayError('unsupported_media_type', { detail: 'reseller routes take application/json bodies only' })
+    }
     let credential: Credential
     try {
       credential = await authenticate(app, request)
