@@ -5,6 +5,7 @@ import type { Keyring } from '../crypto/keyring.js'
 import { webhookSecretAad } from '../db/repositories/resellers.js'
 import { orderDeliveries } from '../orders/deliveries.js'
 import { deliveryFields } from '../orders/present.js'
+import { classifySendError, type FailureReason } from './failure.js'
 import type { DeliveryObserver, DeliveryOutcome, WebhookMetrics } from './metrics.js'
 import { checkCallbackUrl, safeLookup } from './ssrf.js'
 import { signatureHeader } from './sign.js'
@@ -107,12 +108,12 @@ export function startDispatcher (options: DispatcherOptions): { stop: () => Prom
   }
 
   /** Records an outcome only while this claim still holds the lease; otherwise just the attempt row. */
-  const record = async (event: ClaimedEvent, update: { status: 'pending' | 'delivered' | 'failed', attempts: number, delayMs: number, statusCode: number | null, lastError: string | null }, attempt: { latency: number, error: string | null } | null): Promise<void> => {
+  const record = async (event: ClaimedEvent, update: { status: 'pending' | 'delivered' | 'failed', attempts: number, delayMs: number, statusCode: number | null, lastError: FailureReason | null }, attempt: { latency: number, error: string | null } | null): Promise<void> => {
     await sql.begin(async (tx) => {
       if (attempt) await tx`insert into webhook_attempts (event_id, status_code, latency_ms, error) values (${event.id}, ${update.statusCode}, ${attempt.latency}, ${attempt.error})`
       await tx`
         update webhook_events set status = ${update.status}, attempts = ${update.attempts}, lease_until = null, lease_token = null,
-          last_status = ${update.statusCode}, last_error = ${update.lastError},
+          last_status = ${update.statusCode}, last_error = ${update.lastError?.detail ?? null}, last_error_kind = ${update.lastError?.kind ?? null},
           next_attempt_at = now() + ${update.delayMs} * interval '1 millisecond',
           delivered_at = ${update.status === 'delivered' ? sql`now()` : sql`delivered_at`}
         where id = ${event.id} and lease_token = ${event.lease_token} and generation = ${event.generation}`
@@ -136,7 +137,7 @@ export function startDispatcher (options: DispatcherOptions): { stop: () => Prom
       checkCallbackUrl(event.url, options.allowPrivate)
     } catch (err) {
       // The URL breaks the current policy: no attempt can ever succeed; say so and stop.
-      await record(event, { status: 'failed', attempts: event.attempts, delayMs: 0, statusCode: null, lastError: `callback URL not allowed: ${(err as Error).message}` }, null)
+      await record(event, { status: 'failed', attempts: event.attempts, delayMs: 0, statusCode: null, lastError: { detail: `callback URL not allowed: ${(err as Error).message}`, kind: 'url_refused' } }, null)
       await report(event, 'url_refused', event.attempts, null)
       return
     }
@@ -158,7 +159,7 @@ export function startDispatcher (options: DispatcherOptions): { stop: () => Prom
     }
     const started = Date.now()
     let statusCode: number | null = null
-    let error: string | null = null
+    let error: FailureReason | null = null
     let retryAfter: number | undefined
     try {
       const timestamp = Math.floor(Date.now() / 1000)
@@ -179,7 +180,7 @@ export function startDispatcher (options: DispatcherOptions): { stop: () => Prom
       retryAfter = retryAfterMs(res.headers['retry-after'])
       await res.body.dump({ limit: 64 * 1024 })
     } catch (err) {
-      error = (err as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (err as Error).message
+      error = { detail: (err as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (err as Error).message, kind: classifySendError(err) }
     }
     const attempts = event.attempts + 1
     const ok = statusCode !== null && statusCode >= 200 && statusCode < 300
@@ -191,9 +192,9 @@ export function startDispatcher (options: DispatcherOptions): { stop: () => Prom
     if (ok) status = 'delivered'
     else if (gone || base === undefined) status = 'failed'
     else delayMs = retryAfter === undefined ? jitter(base) : Math.min(Math.max(retryAfter, base), Math.max(base * 2, 1000))
-    const lastError = error ?? (ok ? null : `HTTP ${statusCode}`)
-    await record(event, { status, attempts, delayMs, statusCode, lastError }, { latency: Date.now() - started, error })
-    if (status === 'failed') log.warn({ event: event.id, attempts, last_error: lastError }, 'callback gave up')
+    const lastError = error ?? (ok ? null : { detail: `HTTP ${statusCode}`, kind: 'http_status' as const })
+    await record(event, { status, attempts, delayMs, statusCode, lastError }, { latency: Date.now() - started, error: error?.detail ?? null })
+    if (status === 'failed') log.warn({ event: event.id, attempts, last_error: lastError?.detail }, 'callback gave up')
     await report(event, status === 'delivered' ? 'delivered' : status === 'failed' ? 'gave_up' : 'failed_attempt', attempts, statusCode)
   }
 

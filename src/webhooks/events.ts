@@ -4,6 +4,7 @@ import type { Keyring } from '../crypto/keyring.js'
 import { writeAuditSql, type AuditActor } from '../db/repositories/audit-log.js'
 import { webhookSecretAad } from '../db/repositories/resellers.js'
 import { toDate } from '../db/timestamps.js'
+import { publicFailureText, type CallbackFailure } from './failure.js'
 
 export interface WebhookEventView {
   id: string
@@ -20,9 +21,21 @@ export interface WebhookEventView {
   delivered_at: string | null
 }
 
+/**
+ * Who reads events: a reseller sees only its own, with the class of a failure instead of
+ * its detail; operators see every reseller's, with the detail.
+ */
+export type Viewer = { resellerId: string } | 'operator'
+
 const iso = (v: unknown): string | null => toDate(v)?.toISOString() ?? null
 
-function toView (r: Record<string, unknown>): WebhookEventView {
+function lastError (r: Record<string, unknown>, viewer: Viewer): string | null {
+  if (viewer === 'operator') return r.last_error as string | null
+  const kind = r.last_error_kind as CallbackFailure | null
+  return kind === null ? null : publicFailureText(kind, r.last_status as number | null)
+}
+
+function toView (r: Record<string, unknown>, viewer: Viewer): WebhookEventView {
   return {
     id: r.id as string,
     reseller_id: r.reseller_id as string,
@@ -32,21 +45,23 @@ function toView (r: Record<string, unknown>): WebhookEventView {
     status: r.status as WebhookEventView['status'],
     attempts: r.attempts as number,
     last_status: r.last_status as number | null,
-    last_error: r.last_error as string | null,
+    last_error: lastError(r, viewer),
     next_attempt_at: r.status === 'pending' ? iso(r.next_attempt_at) : null,
     created_at: iso(r.created_at) as string,
     delivered_at: iso(r.delivered_at)
   }
 }
 
-export async function listWebhookEvents (sql: postgres.Sql, filter: { resellerId?: string | undefined, status?: string | undefined, beforeId?: string | undefined }, limit: number): Promise<WebhookEventView[]> {
+/** `filter.resellerId` narrows an operator's list; a reseller's is always its own. */
+export async function listWebhookEvents (sql: postgres.Sql, viewer: Viewer, filter: { resellerId?: string | undefined, status?: string | undefined, beforeId?: string | undefined }, limit: number): Promise<WebhookEventView[]> {
+  const resellerId = viewer === 'operator' ? filter.resellerId : viewer.resellerId
   const rows = await sql`
     select * from webhook_events where true
-      ${filter.resellerId !== undefined ? sql`and reseller_id = ${filter.resellerId}` : sql``}
+      ${resellerId !== undefined ? sql`and reseller_id = ${resellerId}` : sql``}
       ${filter.status !== undefined ? sql`and status = ${filter.status}` : sql``}
       ${filter.beforeId !== undefined ? sql`and id < ${filter.beforeId}` : sql``}
     order by id desc limit ${limit}`
-  return rows.map(toView)
+  return rows.map((r) => toView(r, viewer))
 }
 
 /**
@@ -55,14 +70,14 @@ export async function listWebhookEvents (sql: postgres.Sql, filter: { resellerId
  * send) but, seeing the new generation, records only itself. Another reseller's event is
  * not found.
  */
-export async function redeliver (sql: postgres.Sql | postgres.TransactionSql, id: string, resellerId?: string): Promise<WebhookEventView | undefined> {
+export async function redeliver (sql: postgres.Sql | postgres.TransactionSql, id: string, viewer: Viewer): Promise<WebhookEventView | undefined> {
   const [row] = await sql`
     update webhook_events e set status = 'pending', attempts = 0, next_attempt_at = now(), generation = generation + 1,
       -- A merchant who fixed its default callback URL gets the redelivery there.
       url = coalesce((select callback_url from orders where id = e.order_id), (select callback_url from resellers where id = e.reseller_id), e.url)
-    where e.id = ${id} ${resellerId !== undefined ? sql`and reseller_id = ${resellerId}` : sql``}
+    where e.id = ${id} ${viewer !== 'operator' ? sql`and reseller_id = ${viewer.resellerId}` : sql``}
     returning *`
-  return row ? toView(row) : undefined
+  return row ? toView(row, viewer) : undefined
 }
 
 /**

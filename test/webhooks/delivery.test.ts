@@ -1,3 +1,5 @@
+import * as dns from 'node:dns'
+import type { LookupAddress } from 'node:dns'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Webhook } from 'standardwebhooks'
@@ -135,6 +137,33 @@ t.test('when private targets are not allowed, a callback to a local name is refu
   // Plain http fails the URL check first; an https name resolving privately fails in the guarded DNS lookup (test/webhooks/ssrf.test.ts).
   const [event] = await ta.database.sql`select last_error, attempts from webhook_events`
   t.match(event, { last_error: /callback URL not allowed/, attempts: 0 }, 'refused by policy, not counted as a merchant failure')
+  const seen = await ta.app.inject({ method: 'GET', url: '/v1/webhook-events', headers: rsl.bearer })
+  t.equal(seen.json().data[0].last_error, 'callback URL refused by the gateway\'s callback policy', 'the reseller reads the class, not the rule')
+})
+
+t.test('a host resolving to a private address: the reseller reads neither host nor address, operators read the detail', async (t) => {
+  const ta = await build(t, ENV)
+  await cardSku(ta, 'gc-rebind', 100, 1)
+  const host = 'hooks.merchant.example'
+  const rsl = await createReseller(ta, { callback_url: `https://${host}/egw` }, 1000)
+  await ta.app.inject({ method: 'POST', url: '/v1/orders', headers: rsl.bearer, payload: { client_order_id: 'H-10', sku: 'gc-rebind' } })
+  // The resolver answers with an internal address, as a split-horizon or rebinding DNS would.
+  const lookup = (_host: string, _options: object, callback: (err: null, addresses: LookupAddress[]) => void): void => callback(null, [{ address: '10.20.30.40', family: 4 }])
+  const { startDispatcher: startResolving } = await t.mockImport<typeof import('../../src/webhooks/dispatcher.js')>('../../src/webhooks/dispatcher.js', { 'node:dns': { ...dns, lookup } })
+  const strict = startResolving({ sql: ta.database.sql, keyring: ta.keyring, log: ta.app.log, scheduleMs: [0, 60_000], timeoutMs: 2000, pollIntervalMs: 20, allowPrivate: false })
+  t.teardown(() => strict.stop())
+  await until(async () => (await ta.database.sql`select attempts from webhook_events`)[0]?.attempts === 1)
+
+  const list = await ta.app.inject({ method: 'GET', url: '/v1/webhook-events', headers: rsl.bearer })
+  const seen = list.json().data[0] as { id: string, last_error: string }
+  t.equal(seen.last_error, 'host name did not resolve to a public address')
+  t.notOk(seen.last_error.includes(host), 'the reseller\'s view does not name the host')
+  t.notOk(list.body.includes('10.20.30.40'), 'nor the address')
+  const again = await ta.app.inject({ method: 'POST', url: `/v1/webhook-events/${seen.id}/redeliver`, headers: rsl.bearer })
+  t.equal(again.json().last_error, 'host name did not resolve to a public address', 'nor does the redelivery answer')
+
+  const admin = await ta.app.inject({ method: 'GET', url: `/admin/v1/webhook-events?reseller_id=${rsl.id}`, headers: ta.auth('support') })
+  t.equal(admin.json().data[0].last_error, `${host} resolves to a non-public address`, 'operators keep the detail')
 })
 
 t.test('Retry-After is honoured within bounds', async (t) => {

@@ -5,6 +5,9 @@ import { resellers } from './resellers.js'
 
 export const webhookEventStatus = pgEnum('webhook_event_status', ['pending', 'delivered', 'failed'])
 
+/** Why the last attempt failed, as resellers are told it (src/webhooks/failure.ts). */
+export const webhookFailureKind = pgEnum('webhook_failure_kind', ['http_status', 'timeout', 'connection_failed', 'no_public_address', 'url_refused'])
+
 /**
  * The outbox: one row per callback, written in the same transaction as the order outcome
  * it announces, so a committed outcome always has its event and a rolled-back one never.
@@ -27,7 +30,10 @@ export const webhookEvents = pgTable('webhook_events', {
   /** Random per claim: only the holder of the current lease may record an outcome. */
   leaseToken: text('lease_token'),
   lastStatus: integer('last_status'),
+  /** The full reason, for operators and logs only: it may name hosts and addresses. */
   lastError: text('last_error'),
+  /** Set whenever last_error is: the only part of a failure resellers see. */
+  lastErrorKind: webhookFailureKind('last_error_kind'),
   createdAt: createdAt(),
   deliveredAt: timestamp('delivered_at', { withTimezone: true })
 }, (t) => [

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { PUBLIC_FAILURE_TEXT } from '../../webhooks/failure.js'
 import { Timestamp } from './common.js'
 
 export const WebhookEventSchema = z.object({
@@ -10,7 +11,9 @@ export const WebhookEventSchema = z.object({
   status: z.enum(['pending', 'delivered', 'failed']),
   attempts: z.number().int(),
   last_status: z.number().int().nullable().describe('HTTP status of the last attempt'),
-  last_error: z.string().nullable(),
+  last_error: z.string().nullable().describe('Why the last attempt failed, or null. ' +
+    `On the reseller API one of: \`HTTP <status>\`, ${Object.values(PUBLIC_FAILURE_TEXT).map((text) => `\`${text}\``).join(', ')}. ` +
+    'The admin API gives the full reason.'),
   next_attempt_at: Timestamp.nullable(),
   created_at: Timestamp,
   delivered_at: Timestamp.nullable()

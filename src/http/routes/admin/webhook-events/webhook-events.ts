@@ -24,7 +24,7 @@ export default async function adminWebhookRoutes (app: FastifyInstance): Promise
     }
   }, async (request) => {
     const q = request.query
-    const rows = await listWebhookEvents(sql, { resellerId: q.reseller_id, status: q.status, beforeId: decodeCursor(q.cursor, z.string()) }, q.limit + 1)
+    const rows = await listWebhookEvents(sql, 'operator', { resellerId: q.reseller_id, status: q.status, beforeId: decodeCursor(q.cursor, z.string()) }, q.limit + 1)
     const data = rows.slice(0, q.limit)
     return { data, next_cursor: rows.length > q.limit ? encodeCursor(data.at(-1)?.id) : null }
   })
@@ -41,7 +41,7 @@ export default async function adminWebhookRoutes (app: FastifyInstance): Promise
     }
   }, async (request, reply) => {
     const event = await sql.begin(async (tx) => {
-      const found = await redeliver(tx, request.params.id)
+      const found = await redeliver(tx, request.params.id, 'operator')
       if (found) await writeAuditSql(tx, auditActor(request), { action: 'webhook_event.redeliver', targetType: 'webhook_event', targetId: found.id })
       return found
     })

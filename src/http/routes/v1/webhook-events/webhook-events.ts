@@ -22,7 +22,7 @@ export default async function webhookEventRoutes (app: FastifyInstance): Promise
     }
   }, async (request) => {
     const q = request.query
-    const rows = await listWebhookEvents(sql, { resellerId: buyer(request).id, status: q.status, beforeId: decodeCursor(q.cursor, z.string()) }, q.limit + 1)
+    const rows = await listWebhookEvents(sql, { resellerId: buyer(request).id }, { status: q.status, beforeId: decodeCursor(q.cursor, z.string()) }, q.limit + 1)
     const data = rows.slice(0, q.limit)
     return { data, next_cursor: rows.length > q.limit ? encodeCursor(data.at(-1)?.id) : null }
   })
@@ -38,7 +38,7 @@ export default async function webhookEventRoutes (app: FastifyInstance): Promise
       response: { 202: WebhookEventSchema }
     }
   }, async (request, reply) => {
-    const event = await redeliver(sql, request.params.id, buyer(request).id)
+    const event = await redeliver(sql, request.params.id, { resellerId: buyer(request).id })
     if (!event) throw new GatewayError('not_found', { detail: `no webhook event ${request.params.id}` })
     return reply.code(202).send(event)
   })
