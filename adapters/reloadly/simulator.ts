@@ -145,11 +145,13 @@ export async function startReloadlySimulator (options: { clientId: string, clien
   const closing = new AbortController()
   const running = new Set<Promise<void>>()
 
+  const settle = (t: Transaction): void => {
+    if (t.final !== null) return
+    t.final = knobs.finalState === 'success' ? 'SUCCESSFUL' : knobs.failAs
+    if (t.final !== 'SUCCESSFUL') knobs.balance += t.cost
+  }
   const stateOf = (t: Transaction): 'PENDING' | 'PROCESSING' | Final => {
-    if (t.final === null && Date.now() - t.created >= knobs.completeAfterMs) {
-      t.final = knobs.finalState === 'success' ? 'SUCCESSFUL' : knobs.failAs
-      if (t.final !== 'SUCCESSFUL') knobs.balance += t.cost
-    }
+    if (Date.now() - t.created >= knobs.completeAfterMs) settle(t)
     if (t.final !== null) return t.final
     return t.product === 'giftcards' && Date.now() - t.created < knobs.completeAfterMs / 2 ? 'PENDING' : 'PROCESSING'
   }
@@ -198,7 +200,9 @@ export async function startReloadlySimulator (options: { clientId: string, clien
   // Fixes the final state when due, then delivers its webhook if a URL is set by then.
   const complete = async (t: Transaction): Promise<void> => {
     await sleep(Math.max(0, t.created + knobs.completeAfterMs - Date.now()), undefined, { signal: closing.signal })
-    stateOf(t)
+    // Not stateOf: a timer may fire a millisecond before Date.now() says the time is up,
+    // and the webhook would then report the transaction still PROCESSING.
+    settle(t)
     const url = knobs.callbackUrl
     if (url === null) return
     // Airtime events carry the transaction at `data`, gift-card ones at `data.transaction`:

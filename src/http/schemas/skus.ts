@@ -34,7 +34,10 @@ const fitsMessage = { message: 'card_key SKUs take recipient_type none; direct_r
 
 export const CreateSkuBody = SkuFields.extend({ sku: SkuParam }).refine(fitsDelivery, fitsMessage)
   .meta({ id: 'CreateSku' })
-export const ReplaceSkuBody = SkuFields.refine(fitsDelivery, fitsMessage)
+export const ReplaceSkuBody = SkuFields.extend({
+  // A client that read the SKU may send it back whole: its id is allowed, and must match the path.
+  sku: SkuParam.optional().describe('May be sent; must equal the SKU in the path')
+}).refine(fitsDelivery, fitsMessage)
   .meta({ id: 'ReplaceSku', description: 'Replaces the catalog fields; `fulfilment` is kept when omitted' })
 
 export const SkuSchema = z.object({

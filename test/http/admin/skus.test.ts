@@ -48,6 +48,13 @@ t.test('create, read, list, replace a SKU with defaults that fit its delivery', 
   t.equal(replaced.statusCode, 200)
   t.match(replaced.json(), { name: 'Steam 20', status: 'inactive', max_quantity: 5, fulfilment: { card_pool: 'only' } })
   t.ok(replaced.json().updated_at > created.json().updated_at, 'updated_at moves')
+  const sentBack = await ta.app.inject({ method: 'PUT', url: `/admin/v1/skus/${card.sku}`, headers: ops, payload: { ...card, name: 'Steam 30' } })
+  t.equal(sentBack.statusCode, 200, 'the SKU id may come back in the body')
+  const renamed = await ta.app.inject({ method: 'PUT', url: `/admin/v1/skus/${card.sku}`, headers: ops, payload: { ...card, sku: 'steam-other' } })
+  t.equal(renamed.statusCode, 400)
+  t.match(renamed.json().errors, [{ path: 'body.sku' }], 'but not another one')
+  const typo = await ta.app.inject({ method: 'PUT', url: `/admin/v1/skus/${card.sku}`, headers: ops, payload: { ...fields, low_stock_treshold: 5 } })
+  t.same(typo.json().errors, [{ path: 'body.low_stock_treshold', message: 'unknown field' }], 'a misspelt field is refused, not dropped')
 })
 
 t.test('SKU validation names each bad field', async (t) => {

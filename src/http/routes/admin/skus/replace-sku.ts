@@ -24,6 +24,9 @@ export default async function replaceSkuRoute (app: FastifyInstance): Promise<vo
   }, async (request) => {
     const b = request.body
     const sku = request.params.sku
+    if (b.sku !== undefined && b.sku !== sku) {
+      throw new GatewayError('invalid_request', { detail: 'the SKU cannot be renamed', errors: [{ path: 'body.sku', message: `must be ${sku}, the SKU in the path` }] })
+    }
     const row = await app.deps.database.db.transaction(async (tx) => {
       const current = await lockSku(tx, sku)
       if (!current) throw new GatewayError('not_found', { detail: `no SKU ${sku}` })
