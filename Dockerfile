@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 #   docker build -t entitlement-gateway .
 #   docker run --init -p 3000:3000 --stop-timeout 30 \
-#     -e DATABASE_URL=… -e ENCRYPTION_KEYS=k1:… -e FINGERPRINT_KEY=… entitlement-gateway
+#     -e DATABASE_URL=… -e ENCRYPTION_KEYS=k1:… entitlement-gateway
 
 # ---- build: install everything, compile, then drop dev dependencies ----
 FROM node:20-bookworm-slim AS build
@@ -29,7 +29,7 @@ EXPOSE 3000
 # No curl in the slim image: Node's own fetch.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-# Requires DATABASE_URL, ENCRYPTION_KEYS and FINGERPRINT_KEY. `serve` migrates at start too,
+# Requires DATABASE_URL and ENCRYPTION_KEYS (FINGERPRINT_KEY optional). `serve` migrates at start too,
 # under an advisory lock, so the separate `migrate` is belt and braces. `exec` replaces the
 # shell with node, so SIGTERM from `docker stop` reaches node's graceful shutdown. The heap
 # cap is the one `npm start` uses: with Node's default (a share of the host's memory) V8

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net'
 import { z } from 'zod'
+import { createCipherRing, createKeyring, KeyringError } from './crypto/keyring.js'
 import { parseDuration } from './domain/duration.js'
 
 /**
@@ -143,11 +144,20 @@ function crossFieldProblems (env: Record<string, string | undefined>, invalid: S
   if (e.DATABASE_URL && !e.ENCRYPTION_KEYS) {
     problems.push('ENCRYPTION_KEYS: required when DATABASE_URL is set (format id:base64key,… with 32-byte keys)')
   }
-  if (e.ENCRYPTION_KEYS && !e.FINGERPRINT_KEY) {
-    problems.push('FINGERPRINT_KEY: required when ENCRYPTION_KEYS is set (base64 of 32 random bytes; never rotated)')
-  }
   if (e.FINGERPRINT_KEY && !e.ENCRYPTION_KEYS) {
     problems.push('ENCRYPTION_KEYS: required when FINGERPRINT_KEY is set (the keyring file is only for the embedded default)')
+  }
+  // The keys' format, here rather than when the keyring loads: that needs the database, and
+  // a malformed key must stop start-up before anything is touched. The messages name the
+  // variable and never echo key material.
+  if (e.ENCRYPTION_KEYS) {
+    try {
+      if (e.FINGERPRINT_KEY) createKeyring(e.ENCRYPTION_KEYS, e.FINGERPRINT_KEY)
+      else createCipherRing(e.ENCRYPTION_KEYS)
+    } catch (err) {
+      if (!(err instanceof KeyringError)) throw err
+      problems.push(err.message)
+    }
   }
   return problems
 }

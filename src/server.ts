@@ -2,11 +2,13 @@ import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import { buildApp } from './app.js'
 import type { Config } from './config.js'
+import type postgres from 'postgres'
 import { createKeyring, loadOrCreateKeyringFile, type Keyring } from './crypto/keyring.js'
 import { createDatabase, type Database } from './db/client.js'
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded.js'
 import { migrateDatabase } from './db/migrate.js'
 import { bootstrapAdminToken } from './db/repositories/admin-tokens.js'
+import { keyringFromDatabase } from './db/repositories/keyring-secrets.js'
 import { deleteExpiredNonces } from './db/repositories/resellers.js'
 import { createMetrics } from './observability/metrics.js'
 import { startReconcileJob } from './reports/reconcile-job.js'
@@ -29,9 +31,14 @@ export async function openDatabaseUrl (config: Config, log: Logger, options: { r
   return { url: embedded.url, embedded }
 }
 
-export async function loadKeyring (config: Config, log: Logger): Promise<Keyring> {
-  if (config.encryptionKeys && config.fingerprintKey) return createKeyring(config.encryptionKeys, config.fingerprintKey)
-  // Only reachable on the embedded default: loadConfig requires the keys with DATABASE_URL.
+/** The keyring, once the database is migrated: the fingerprint key may be kept in it. */
+export async function loadKeyring (config: Config, log: Logger, sql: postgres.Sql): Promise<Keyring> {
+  if (config.encryptionKeys) {
+    const { keyring, created } = await keyringFromDatabase(sql, config.encryptionKeys, config.fingerprintKey)
+    if (created) log.info('FINGERPRINT_KEY is not set: generated a fingerprint key and stored it in the database, sealed under ENCRYPTION_KEYS')
+    return keyring
+  }
+  // Only reachable on the embedded default: loadConfig requires ENCRYPTION_KEYS with DATABASE_URL.
   const file = await loadOrCreateKeyringFile(config.dataDir)
   if (file.created) log.info({ dir: config.dataDir }, 'generated keyring.json in DATA_DIR (keep it with the database: codes cannot be decrypted without it)')
   return createKeyring(file.encryptionKeys, file.fingerprintKey)
@@ -52,10 +59,10 @@ export async function startGateway (config: Config, logger: Logger): Promise<Run
   // Sandbox suppliers are simulators in this process, over real HTTP on loopback.
   const simulators = config.sandbox ? await startSandboxSimulators() : undefined
   try {
-    const keyring = await loadKeyring(config, logger)
     const { applied } = await migrateDatabase(handle.url)
     logger.info({ applied }, 'database migrations up to date')
     database = createDatabase(handle.url, { max: config.databasePoolSize })
+    const keyring = await loadKeyring(config, logger, database.sql)
     if (config.bootstrapAdminToken) {
       const result = await bootstrapAdminToken(database.db, config.bootstrapAdminToken)
       logger.info({ result }, 'BOOTSTRAP_ADMIN_TOKEN checked')

@@ -105,12 +105,12 @@ t.test('an IPv6 HOST gives a valid PUBLIC_BASE_URL', async (t) => {
   t.equal(publicBaseUrl, 'http://[::1]:3000')
 })
 
-t.test('ENCRYPTION_KEYS without FINGERPRINT_KEY is refused', async (t) => {
-  const err = configError({ ENCRYPTION_KEYS: KEYS.encryptionKeys })
-  t.match(err.message, /FINGERPRINT_KEY/)
-  t.notMatch(err.message, KEYS.encryptionKeys.split(':')[1] ?? '', 'key material not echoed')
-  const withDb = configError({ DATABASE_URL: WITH_DB.DATABASE_URL, ENCRYPTION_KEYS: KEYS.encryptionKeys })
-  t.match(withDb.message, /FINGERPRINT_KEY/)
+t.test('ENCRYPTION_KEYS alone is enough (the fingerprint key is then kept in the database); FINGERPRINT_KEY alone is refused', async (t) => {
+  const config = loadConfig({ DATABASE_URL: WITH_DB.DATABASE_URL, ENCRYPTION_KEYS: KEYS.encryptionKeys })
+  t.equal(config.fingerprintKey, undefined)
+  const err = configError({ DATABASE_URL: WITH_DB.DATABASE_URL, FINGERPRINT_KEY: KEYS.fingerprintKey })
+  t.match(err.message, /ENCRYPTION_KEYS: required when FINGERPRINT_KEY is set/)
+  t.notMatch(err.message, KEYS.fingerprintKey, 'key material not echoed')
 })
 
 t.test('each bad value is a ConfigError naming its variable', async (t) => {
@@ -195,10 +195,9 @@ t.test('the CLI exits 78 (EX_CONFIG) naming the bad variable', async (t) => {
 })
 
 t.test('a malformed ENCRYPTION_KEYS exits 78 (EX_CONFIG) too, without a stack trace', async (t) => {
-  // loadConfig only checks that the keys are present; the format is checked when the keyring
-  // loads. `serve` loads it before touching the database (DATABASE_URL given, so nothing is
-  // started), hence the unreachable port: reaching the database would be a different failure.
-  // (`migrate` never loads the keyring.)
+  // loadConfig checks the keys' format, before anything touches the database (DATABASE_URL
+  // given, so nothing is started), hence the unreachable port: reaching the database would
+  // be a different failure.
   const { code, stderr } = await runCli(['serve'], {
     DATABASE_URL: 'postgres://127.0.0.1:1/x',
     ENCRYPTION_KEYS: 'k1:abc',

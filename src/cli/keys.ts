@@ -9,6 +9,7 @@ import type { Config } from '../config.js'
 import { createDatabase } from '../db/client.js'
 import { migrateDatabase } from '../db/migrate.js'
 import { writeAuditSql, type AuditActor } from '../db/repositories/audit-log.js'
+import { rotateKeyringSecrets } from '../db/repositories/keyring-secrets.js'
 import { countUnderOldKeys, rotateCardKeys } from '../db/repositories/card-keys.js'
 import { rotateResellerSecrets } from '../db/repositories/resellers.js'
 import { rotateSupplierCredentials } from '../db/repositories/suppliers.js'
@@ -31,11 +32,10 @@ function cliActor (): AuditActor {
 export async function withPool<T> (config: Config, logger: Logger, fn: (deps: { sql: ReturnType<typeof createDatabase>['sql'], keyring: Awaited<ReturnType<typeof loadKeyring>> }) => Promise<T>): Promise<T> {
   const handle = await openDatabaseUrl(config, logger, { reuseRunning: true })
   try {
-    const keyring = await loadKeyring(config, logger)
     await migrateDatabase(handle.url)
     const database = createDatabase(handle.url, { max: 2, applicationName: 'entitlement-gateway-cli' })
     try {
-      return await fn({ sql: database.sql, keyring })
+      return await fn({ sql: database.sql, keyring: await loadKeyring(config, logger, database.sql) })
     } finally {
       await database.close()
     }
@@ -147,13 +147,15 @@ export async function rotateKeys (config: Config, logger: Logger, args: string[]
     // none; running it again finishes the rows and records the rotation.
     // Reseller secrets (few rows, one transaction) too, so the old key can then be dropped.
     // Supplier credentials and supplier-delivered codes likewise.
+    const stored = await rotateKeyringSecrets(sql, keyring)
     const secrets = await rotateResellerSecrets(sql, keyring)
     const credentials = await rotateSupplierCredentials(sql, keyring)
     const deliveries = await rotateSupplierDeliveries(sql, keyring, batchSize)
     await writeAuditSql(sql, cliActor(), {
       action: 'card_keys.rotate', targetType: 'keyring', targetId: keyring.primaryKeyId,
-      details: { rotated: done, reseller_secrets: secrets, supplier_credentials: credentials, supplier_deliveries: deliveries }
+      details: { rotated: done, reseller_secrets: secrets, supplier_credentials: credentials, supplier_deliveries: deliveries, keyring_secrets: stored }
     })
-    process.stdout.write(`rotated ${done} card keys, ${secrets} reseller secret rows, ${credentials} supplier credentials and ${deliveries} supplier-delivered codes to key ${keyring.primaryKeyId}; none left under other keys\n`)
+    process.stdout.write(`rotated ${done} card keys, ${secrets} reseller secret rows, ${credentials} supplier credentials, ${deliveries} supplier-delivered codes ` +
+      `and ${stored} stored key(s) to key ${keyring.primaryKeyId}; none left under other keys\n`)
   })
 }

@@ -140,9 +140,9 @@ async function main (argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
-  // A malformed ENCRYPTION_KEYS / FINGERPRINT_KEY only shows when the keyring loads (loadConfig
-  // checks presence, not format), but it is as much a configuration error as a bad PORT. Its
-  // messages name the variable and entry and never echo key material, so they print as they are.
+  // A keyring that cannot be loaded from the database (a FINGERPRINT_KEY it disagrees with, a
+  // stored key sealed under a key no longer in ENCRYPTION_KEYS) is as much a configuration
+  // error as a bad PORT. Its messages name the variable and never echo key material.
   if (err instanceof ConfigError || err instanceof KeyringError) {
     process.stderr.write(`${err.message}\n`)
     process.exit(78) // EX_CONFIG

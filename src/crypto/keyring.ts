@@ -44,8 +44,11 @@ function decodeKey (b64: string, what: string): Buffer {
   return key
 }
 
-/** Parses `id:base64key,…` (ENCRYPTION_KEYS) and the base64 FINGERPRINT_KEY. Messages never echo key material. */
-export function createKeyring (encryptionKeys: string, fingerprintKey: string): Keyring {
+/** The keyring without its fingerprint key: what seals a fingerprint key kept in the database. */
+export type CipherRing = Omit<Keyring, 'fingerprint'>
+
+/** Parses `id:base64key,…` (ENCRYPTION_KEYS). Messages never echo key material. */
+export function createCipherRing (encryptionKeys: string): CipherRing {
   const keys = new Map<string, Buffer>()
   encryptionKeys.split(',').forEach((entry, i) => {
     const sep = entry.indexOf(':')
@@ -54,7 +57,6 @@ export function createKeyring (encryptionKeys: string, fingerprintKey: string): 
     if (keys.has(id)) throw new KeyringError(`ENCRYPTION_KEYS entry ${i + 1}: key id ${id} appears twice`)
     keys.set(id, decodeKey(entry.slice(sep + 1).trim(), `ENCRYPTION_KEYS entry ${i + 1} (${id})`))
   })
-  const fpKey = decodeKey(fingerprintKey.trim(), 'FINGERPRINT_KEY')
   const keyIds = [...keys.keys()]
   const primaryKeyId = keyIds[0]
   if (primaryKeyId === undefined) throw new KeyringError('ENCRYPTION_KEYS: at least one key is required')
@@ -91,7 +93,19 @@ export function createKeyring (encryptionKeys: string, fingerprintKey: string): 
       return { keyId: primaryKeyId, ciphertext: Buffer.concat([iv, body, cipher.getAuthTag()]) }
     },
     decrypt,
-    decryptString: (sealed, aad) => decrypt(sealed, aad).toString('utf8'),
+    decryptString: (sealed, aad) => decrypt(sealed, aad).toString('utf8')
+  }
+}
+
+/**
+ * ENCRYPTION_KEYS and the fingerprint key: FINGERPRINT_KEY's base64, or the raw key kept in
+ * the database (storedFingerprintKey).
+ */
+export function createKeyring (encryptionKeys: string, fingerprintKey: string | Buffer): Keyring {
+  const fpKey = typeof fingerprintKey === 'string' ? decodeKey(fingerprintKey.trim(), 'FINGERPRINT_KEY') : fingerprintKey
+  if (fpKey.length !== KEY_BYTES) throw new KeyringError(`fingerprint key: expected ${KEY_BYTES} bytes`)
+  return {
+    ...createCipherRing(encryptionKeys),
     fingerprint (purpose, value) {
       return createHmac('sha256', fpKey).update(purpose).update('\0').update(value).digest()
     }
