@@ -16,6 +16,15 @@ async function setup (t: Test): Promise<{ url: string, sql: postgres.Sql }> {
   return { url, sql }
 }
 
+/** A card SKU to import into, and a folder for the CSV files. */
+async function withSku (t: Test, sql: postgres.Sql, sku: string): Promise<string> {
+  await sql`insert into skus (sku, name, category, delivery, recipient_type, face_value, currency, max_quantity, fulfilment)
+    values (${sku}, 'card', 'gift_card', 'card_key', 'none', 1000, 'CNY', 100, ${sql.json({ strategy: 'priority', card_pool: 'only', routes: [] })})`
+  const dir = await mkdtemp(join(tmpdir(), 'egw-fp-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  return dir
+}
+
 const probe = (k: { fingerprint: (purpose: string, value: string) => Buffer }): string => k.fingerprint('card_key.code', 'PROBE-1').toString('hex')
 
 t.test('without FINGERPRINT_KEY: one key, generated on the first start and kept sealed, even when processes start together', async (t) => {
@@ -40,10 +49,7 @@ t.test('without FINGERPRINT_KEY: one key, generated on the first start and kept 
 
 t.test('FINGERPRINT_KEY is required once a database holds codes fingerprinted with a key it does not keep', async (t) => {
   const { url, sql } = await setup(t)
-  await sql`insert into skus (sku, name, category, delivery, recipient_type, face_value, currency, max_quantity, fulfilment)
-    values ('gc-fp', 'card', 'gift_card', 'card_key', 'none', 1000, 'CNY', 100, ${sql.json({ strategy: 'priority', card_pool: 'only', routes: [] })})`
-  const dir = await mkdtemp(join(tmpdir(), 'egw-fp-'))
-  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  const dir = await withSku(t, sql, 'gc-fp')
   await writeFile(join(dir, 'keys.csv'), 'FP-CODE-1\nFP-CODE-2\n')
   // Imported by a deployment that set FINGERPRINT_KEY: nothing is stored.
   const imported = await runCli(['keys', 'import', '--sku', 'gc-fp', '--file', join(dir, 'keys.csv'), '--unit-cost', '1'], testEnv(url))
@@ -62,10 +68,7 @@ t.test('FINGERPRINT_KEY is required once a database holds codes fingerprinted wi
 
 t.test('keys rotate re-seals the stored key: after dropping the old key, codes are still found by fingerprint', async (t) => {
   const { url, sql } = await setup(t)
-  await sql`insert into skus (sku, name, category, delivery, recipient_type, face_value, currency, max_quantity, fulfilment)
-    values ('gc-rot', 'card', 'gift_card', 'card_key', 'none', 1000, 'CNY', 100, ${sql.json({ strategy: 'priority', card_pool: 'only', routes: [] })})`
-  const dir = await mkdtemp(join(tmpdir(), 'egw-fp-'))
-  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  const dir = await withSku(t, sql, 'gc-rot')
   await writeFile(join(dir, 'keys.csv'), 'ROT-FP-1\n')
   const { FINGERPRINT_KEY: _dropped, ...env } = testEnv(url)
   const first = await runCli(['keys', 'import', '--sku', 'gc-rot', '--file', join(dir, 'keys.csv'), '--unit-cost', '1'], env)
