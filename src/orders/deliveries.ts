@@ -54,19 +54,34 @@ export function supplierDeliveryRows (keyring: Keyring, input: { attemptId: stri
 
 /** Everything an order delivered, decrypted for its owner (never for logs): supplier deliveries, then pool keys. */
 export async function orderDeliveries (sql: postgres.Sql | postgres.TransactionSql, keyring: Keyring, orderId: string): Promise<Delivery[]> {
-  const [supplied, pool] = await Promise.all([sql<{ id: string, type: 'card_key' | 'direct_recharge', reference: string | null, key_id: string | null, code_ciphertext: Buffer | null, pin_ciphertext: Buffer | null, serial_ciphertext: Buffer | null, expires_at: unknown }[]>`
-    select id, type, reference, key_id, code_ciphertext, pin_ciphertext, serial_ciphertext, expires_at from order_deliveries where order_id = ${orderId} order by id`,
-  sql<{ id: string, key_id: string, code_ciphertext: Buffer, pin_ciphertext: Buffer | null, serial_ciphertext: Buffer | null, expires_at: unknown }[]>`
-    select id, key_id, code_ciphertext, pin_ciphertext, serial_ciphertext, expires_at from card_keys where order_id = ${orderId} order by expires_at, id`])
-  const fromSuppliers = supplied.map((d): Delivery => {
-    if (d.type === 'direct_recharge' || d.code_ciphertext === null || d.key_id === null) return { type: 'direct_recharge', reference: d.reference ?? '' }
-    const keyId = d.key_id
-    const open = (c: Buffer | null, field: string): string | null => c === null ? null : keyring.decryptString({ keyId, ciphertext: c }, aad(d.id, field))
-    return { type: 'card_key', code: open(d.code_ciphertext, 'code') ?? '', pin: open(d.pin_ciphertext, 'pin'), serial: open(d.serial_ciphertext, 'serial'), expiresAt: toDate(d.expires_at) }
-  })
-  const fromPool = openDeliveries(keyring, pool.map((r) => (
+  return (await ordersDeliveries(sql, keyring, [orderId])).get(orderId) ?? []
+}
+
+/** orderDeliveries for a page of orders, in two queries: order id to its deliveries. */
+export async function ordersDeliveries (sql: postgres.Sql | postgres.TransactionSql, keyring: Keyring, orderIds: string[]): Promise<Map<string, Delivery[]>> {
+  const byOrder = new Map<string, Delivery[]>(orderIds.map((id) => [id, []]))
+  if (orderIds.length === 0) return byOrder
+  const [supplied, pool] = await Promise.all([sql<{ id: string, order_id: string, type: 'card_key' | 'direct_recharge', reference: string | null, key_id: string | null, code_ciphertext: Buffer | null, pin_ciphertext: Buffer | null, serial_ciphertext: Buffer | null, expires_at: unknown }[]>`
+    select id, order_id, type, reference, key_id, code_ciphertext, pin_ciphertext, serial_ciphertext, expires_at from order_deliveries where order_id = any(${orderIds}) order by order_id, id`,
+  sql<{ id: string, order_id: string, key_id: string, code_ciphertext: Buffer, pin_ciphertext: Buffer | null, serial_ciphertext: Buffer | null, expires_at: unknown }[]>`
+    select id, order_id, key_id, code_ciphertext, pin_ciphertext, serial_ciphertext, expires_at from card_keys where order_id = any(${orderIds}) order by order_id, expires_at, id`])
+  for (const d of supplied) {
+    let delivery: Delivery
+    if (d.type === 'direct_recharge' || d.code_ciphertext === null || d.key_id === null) {
+      delivery = { type: 'direct_recharge', reference: d.reference ?? '' }
+    } else {
+      const keyId = d.key_id
+      const open = (c: Buffer | null, field: string): string | null => c === null ? null : keyring.decryptString({ keyId, ciphertext: c }, aad(d.id, field))
+      delivery = { type: 'card_key', code: open(d.code_ciphertext, 'code') ?? '', pin: open(d.pin_ciphertext, 'pin'), serial: open(d.serial_ciphertext, 'serial'), expiresAt: toDate(d.expires_at) }
+    }
+    byOrder.get(d.order_id)?.push(delivery)
+  }
+  const opened = openDeliveries(keyring, pool.map((r) => (
     { id: r.id, keyId: r.key_id, codeCiphertext: r.code_ciphertext, pinCiphertext: r.pin_ciphertext, serialCiphertext: r.serial_ciphertext, expiresAt: toDate(r.expires_at) })))
-  return [...fromSuppliers, ...fromPool.map((k): Delivery => ({ type: 'card_key', code: k.code, pin: k.pin, serial: k.serial, expiresAt: k.expiresAt }))]
+  opened.forEach((k, i) => {
+    byOrder.get(pool[i]!.order_id)?.push({ type: 'card_key', code: k.code, pin: k.pin, serial: k.serial, expiresAt: k.expiresAt })
+  })
+  return byOrder
 }
 
 /**

@@ -32,8 +32,10 @@ t.test('an order is fulfilled from the pool: debit, keys, ledger, all at once', 
   const fetched = await ta.app.inject({ method: 'GET', url: `/v1/orders/${order.id}`, headers: rsl.bearer })
   t.same(fetched.json(), order)
   const listed = await ta.app.inject({ method: 'GET', url: '/v1/orders?client_order_id=A-1', headers: rsl.bearer })
-  t.equal(listed.json().data[0].id, order.id)
-  t.same(listed.json().data[0].deliveries, [], 'lists leave codes out')
+  t.same(listed.json().data, [order], 'found by client_order_id (after a timed-out POST), as GET shows it, codes included')
+  const second = await ta.app.inject({ method: 'POST', url: '/v1/orders', headers: rsl.bearer, payload: { client_order_id: 'A-2', sku: 'gc-order' } })
+  const all = await ta.app.inject({ method: 'GET', url: '/v1/orders', headers: rsl.bearer })
+  t.same(all.json().data, [second.json(), order], 'a page of orders, each with its own deliveries')
 })
 
 t.test('refusals charge nothing: balance, price guard, stock, recipient, visibility', async (t) => {
