@@ -67,3 +67,11 @@ export function newSecret (prefix: string): string {
 export function idFloor<P extends IdPrefix> (prefix: P, ms: number): Id<P> {
   return `${prefix}_${encode(timeBytes(Math.max(0, Math.floor(ms))))}` as Id<P>
 }
+
+/**
+ * Rows the database numbers (ledger entries, audit entries, alert events) keep their serial
+ * as the key, and show it with a type prefix on the wire, like every other id.
+ */
+export function serialId (prefix: 'led' | 'aud' | 'alr', serial: number | string): string {
+  return `${prefix}_${serial}`
+}

@@ -2,6 +2,7 @@ import type postgres from 'postgres'
 import { toDate } from '../db/timestamps.js'
 import { csvRecord, csvRow } from './csv.js'
 import type { Period } from './period.js'
+import { serialId } from '../domain/ids.js'
 
 /**
  * A reseller's statement for `[from, to)`, from the ledger alone: the opening balance is
@@ -101,7 +102,7 @@ export async function * statementCsv (sql: postgres.Sql, summary: StatementSumma
     const rows = await movementsAfter(sql, summary.resellerId, period, afterId, BATCH)
     for (const m of withBalances(rows, balance)) {
       yield csvRow(STATEMENT_COLUMNS, {
-        id: m.id, created_at: m.createdAt.toISOString(), kind: m.kind, order_id: m.orderId, reason: m.reason,
+        id: serialId('led', m.id), created_at: m.createdAt.toISOString(), kind: m.kind, order_id: m.orderId, reason: m.reason,
         amount: m.amount, currency: m.currency, balance_after: m.balanceAfter
       })
       balance = m.balanceAfter

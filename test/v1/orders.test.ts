@@ -20,7 +20,7 @@ t.test('an order is fulfilled from the pool: debit, keys, ledger, all at once', 
   const balance = await ta.app.inject({ method: 'GET', url: '/v1/balance', headers: rsl.bearer })
   t.same(balance.json(), { available: 4700, credit_limit: 0, currency: 'CNY' })
   const ledger = await ta.app.inject({ method: 'GET', url: '/v1/ledger', headers: rsl.bearer })
-  t.match(ledger.json().data, [{ kind: 'order_debit', amount: -5300, order_id: order.id }, { kind: 'adjustment', amount: 10_000 }])
+  t.match(ledger.json().data, [{ id: /^led_\d+$/, kind: 'order_debit', amount: -5300, order_id: order.id }, { id: /^led_\d+$/, kind: 'adjustment', amount: 10_000 }])
 
   const again = await ta.app.inject({ method: 'POST', url: '/v1/orders', headers: rsl.bearer, payload: { ...body } })
   t.equal(again.statusCode, 200, 'same body: the same order')

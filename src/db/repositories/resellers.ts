@@ -3,7 +3,7 @@ import { and, asc, desc, eq, gt, lt, sql } from 'drizzle-orm'
 import type postgres from 'postgres'
 import { GatewayError } from '../../errors/gateway-error.js'
 import type { Keyring } from '../../crypto/keyring.js'
-import { newId, newSecret } from '../../domain/ids.js'
+import { newId, newSecret, serialId } from '../../domain/ids.js'
 import { balanceOf, createBuckets, credit, debit, setCreditLimit } from '../../balance/buckets.js'
 import type { Database, Db, Tx } from '../client.js'
 import { toDate } from '../timestamps.js'
@@ -255,7 +255,7 @@ export async function adjustBalance (sql: postgres.Sql, resellerId: string, amou
         values (${resellerId}, 'adjustment', ${amount}, ${reseller.currency}, ${reason}, ${actor.actorId}, ${idempotencyKey ?? null})
         returning ${tx.unsafe(LEDGER_COLUMNS)}`
       if (!entry) throw new Error('ledger insert returned no row')
-      await writeAuditSql(tx, actor, { action: 'reseller.balance.adjust', targetType: 'reseller', targetId: resellerId, details: { amount, ledger_entry: entry.id } })
+      await writeAuditSql(tx, actor, { action: 'reseller.balance.adjust', targetType: 'reseller', targetId: resellerId, details: { amount, ledger_entry: serialId('led', entry.id) } })
       return { entry: toLedgerEntry(entry), replayed: false }
     })
     // A concurrent retry that debited first held the buckets we waited for, and left too

@@ -63,7 +63,7 @@ export const BalanceAdjustmentBody = z.strictObject({
 }).meta({ id: 'BalanceAdjustment' })
 
 export const LedgerEntrySchema = z.object({
-  id: z.string(),
+  id: z.string().describe('`led_…`'),
   kind: z.enum(['adjustment', 'order_debit', 'order_refund']),
   amount: z.number().int(),
   currency: z.string(),

@@ -155,6 +155,7 @@ t.test('every admin mutation writes one audit entry in its transaction', async (
   const first = entries.at(-1)
   t.match(first, { target_type: 'sku', target_id: card.sku, actor_role: 'ops', request_id: 'audit-test-1', ip: '203.0.113.9' })
   t.match(first.actor_id, /^adt_/)
+  t.match(first.id, /^aud_\d+$/, 'ids carry a type prefix')
   t.notOk(JSON.stringify(entries).includes(token.json().token), 'the audit log never holds the token')
 
   const filtered = await ta.app.inject({ method: 'GET', url: `/admin/v1/audit-log?target_type=sku&target_id=${card.sku}&limit=2`, headers: ta.auth('admin') })

@@ -5,6 +5,7 @@ import { listOpsEvents } from '../../../../db/repositories/ops-events.js'
 import type { AlertKind } from '../../../../ops/alerts.js'
 import { AlertListQuery, OpsEventSchema } from '../../../schemas/alerts.js'
 import { decodeCursor, encodeCursor, page } from '../../../schemas/common.js'
+import { serialId } from '../../../../domain/ids.js'
 
 export default async function listAlerts (app: FastifyInstance): Promise<void> {
   app.withTypeProvider<ZodTypeProvider>().get('/admin/v1/alerts', {
@@ -25,7 +26,7 @@ export default async function listAlerts (app: FastifyInstance): Promise<void> {
     const data = rows.slice(0, q.limit)
     return {
       data: data.map((r) => ({
-        id: String(r.id),
+        id: serialId('alr', r.id),
         kind: r.kind as AlertKind,
         subject: r.subject,
         severity: r.severity,

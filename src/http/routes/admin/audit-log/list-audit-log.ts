@@ -4,6 +4,7 @@ import { z } from 'zod'
 import { listAudit } from '../../../../db/repositories/audit-log.js'
 import { operatorRole } from '../../../../db/schema/index.js'
 import { CursorQuery, LimitQuery, Timestamp, decodeCursor, encodeCursor, page } from '../../../schemas/common.js'
+import { serialId } from '../../../../domain/ids.js'
 
 const AuditEntrySchema = z.object({
   id: z.string(),
@@ -44,7 +45,7 @@ export default async function listAuditLog (app: FastifyInstance): Promise<void>
     const data = rows.slice(0, q.limit)
     return {
       data: data.map((r) => ({
-        id: String(r.id),
+        id: serialId('aud', r.id),
         occurred_at: r.occurredAt.toISOString(),
         actor_id: r.actorId,
         actor_role: r.actorRole,

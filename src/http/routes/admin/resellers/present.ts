@@ -2,6 +2,7 @@ import type { z } from 'zod'
 import type { ResellerView } from '../../../../db/repositories/resellers.js'
 import type { LedgerEntry } from '../../../../db/schema/index.js'
 import type { LedgerEntrySchema, ResellerSchema } from '../../../schemas/resellers.js'
+import { serialId } from '../../../../domain/ids.js'
 
 export function presentReseller (r: ResellerView): z.output<typeof ResellerSchema> {
   return {
@@ -25,7 +26,7 @@ export function presentReseller (r: ResellerView): z.output<typeof ResellerSchem
 
 export function presentLedgerEntry (e: LedgerEntry): z.output<typeof LedgerEntrySchema> {
   return {
-    id: String(e.id),
+    id: serialId('led', e.id),
     kind: e.kind,
     amount: e.amount,
     currency: e.currency,
