@@ -16,6 +16,7 @@ import { rotateSupplierCredentials } from '../db/repositories/suppliers.js'
 import { rotateSupplierDeliveries } from '../orders/deliveries.js'
 import { csvCardKeys } from '../pool/csv.js'
 import { importBatch, type ImportIssue } from '../pool/import-batch.js'
+import type { Keyring } from '../crypto/keyring.js'
 import { loadKeyring, openDatabaseUrl } from '../server.js'
 import { createProgress, MIB } from './progress.js'
 
@@ -28,14 +29,18 @@ function cliActor (): AuditActor {
   return { actorId: `cli:${userInfo().username}`, actorRole: 'admin', requestId: `cli-${process.pid}`, ip: 'local' }
 }
 
-/** The database (and keyring) of `serve`'s environment for one command: migrated, closed afterwards. */
-export async function withPool<T> (config: Config, logger: Logger, fn: (deps: { sql: ReturnType<typeof createDatabase>['sql'], keyring: Awaited<ReturnType<typeof loadKeyring>> }) => Promise<T>): Promise<T> {
+/**
+ * The database of `serve`'s environment for one command: migrated, closed afterwards. The
+ * keyring is loaded only by the commands that ask for it: a report has no use for it, and
+ * loading it may store the fingerprint key.
+ */
+export async function withPool<T> (config: Config, logger: Logger, fn: (deps: { sql: ReturnType<typeof createDatabase>['sql'], keyring: () => Promise<Keyring> }) => Promise<T>): Promise<T> {
   const handle = await openDatabaseUrl(config, logger, { reuseRunning: true })
   try {
     await migrateDatabase(handle.url)
     const database = createDatabase(handle.url, { max: 2, applicationName: 'entitlement-gateway-cli' })
     try {
-      return await fn({ sql: database.sql, keyring: await loadKeyring(config, logger, database.sql) })
+      return await fn({ sql: database.sql, keyring: async () => await loadKeyring(config, logger, database.sql) })
     } finally {
       await database.close()
     }
@@ -94,7 +99,7 @@ export async function importKeys (config: Config, logger: Logger, args: string[]
     report?.write(`${issue.line},${issue.kind},"${issue.reason.replace(/"/g, '""')}"\n`)
   }
   try {
-    const summary = await withPool(config, logger, async ({ sql, keyring }) => await importBatch(sql, keyring, {
+    const summary = await withPool(config, logger, async ({ sql, keyring }) => await importBatch(sql, await keyring(), {
       sku: values.sku as string,
       unitCost: Number(values['unit-cost']),
       expiresAt,
@@ -118,7 +123,8 @@ export async function rotateKeys (config: Config, logger: Logger, args: string[]
   const { values } = parseArgs({ args, options: { 'batch-size': { type: 'string', default: '500' } } })
   const batchSize = Number(values['batch-size'])
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000) throw new UsageError('--batch-size must be 1..10000')
-  await withPool(config, logger, async ({ sql, keyring }) => {
+  await withPool(config, logger, async ({ sql, keyring: load }) => {
+    const keyring = await load()
     const total = await countUnderOldKeys(sql, keyring.primaryKeyId)
     const progress = createProgress(`re-encrypting under ${keyring.primaryKeyId}`, total)
     let done = 0

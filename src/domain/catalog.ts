@@ -14,7 +14,7 @@ export type RecipientType = typeof RECIPIENT_TYPES[number]
 export const SKU_PATTERN = /^[a-z0-9][a-z0-9._-]{1,63}$/
 export const TIER_PATTERN = /^[a-z0-9][a-z0-9_-]{0,31}$/
 
-export const RouteSchema = z.strictObject({
+const routeFields = {
   supplier: z.string().min(1).max(64).describe('Supplier instance id'),
   supplier_product_id: z.string().min(1).max(128),
   supplier_params: z.record(z.string(), z.unknown()).optional()
@@ -23,14 +23,19 @@ export const RouteSchema = z.strictObject({
   priority: z.number().int().min(0).max(1000).default(100).describe('Lower runs first under `priority`'),
   weight: z.number().int().min(0).max(10_000).default(1).describe('Share of traffic under `weighted`'),
   enabled: z.boolean().default(true)
-})
+}
 
-export const FulfilmentSchema = z.strictObject({
+const fulfilmentFields = <R extends z.ZodType>(route: R) => ({
   strategy: z.enum(STRATEGIES).default('priority'),
   card_pool: z.enum(CARD_POOL_MODES).default('never')
     .describe('Whether the local card-key pool serves this SKU: never, after suppliers, before them, or alone'),
-  routes: z.array(RouteSchema).max(32).default([])
-}).superRefine((f, ctx) => {
+  routes: z.array(route).max(32).default([])
+})
+
+/** Requests are strict: a misspelt field is refused, not silently left at its default. */
+export const RouteSchema = z.strictObject(routeFields)
+
+export const FulfilmentSchema = z.strictObject(fulfilmentFields(RouteSchema)).superRefine((f, ctx) => {
   const seen = new Set<string>()
   f.routes.forEach((r, i) => {
     if (seen.has(r.supplier)) {
@@ -48,6 +53,9 @@ export const FulfilmentSchema = z.strictObject({
 }).meta({ id: 'Fulfilment' })
 
 export type Fulfilment = z.output<typeof FulfilmentSchema>
+
+/** The same shape in answers, open: a field added later must not fail an older reader's parse. */
+export const FulfilmentView = z.object(fulfilmentFields(z.object(routeFields))).meta({ id: 'FulfilmentView' })
 
 export function defaultFulfilment (delivery: Delivery): Fulfilment {
   return { strategy: 'priority', card_pool: delivery === 'card_key' ? 'only' : 'never', routes: [] }

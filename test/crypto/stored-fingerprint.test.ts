@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import postgres from 'postgres'
 import t, { type Test } from 'tap'
-import { generateKeyMaterial } from '../../src/crypto/keyring.js'
+import { createKeyring, generateKeyMaterial } from '../../src/crypto/keyring.js'
 import { migrateDatabase } from '../../src/db/migrate.js'
 import { keyringFromDatabase } from '../../src/db/repositories/keyring-secrets.js'
 import { createTestDatabase, runCli, spawnGateway, TEST_KEYS, testEnv } from '../helper.js'
@@ -47,17 +47,20 @@ t.test('without FINGERPRINT_KEY: one key, generated on the first start and kept 
     'a FINGERPRINT_KEY set later must be the stored one')
 })
 
-t.test('FINGERPRINT_KEY is required once a database holds codes fingerprinted with a key it does not keep', async (t) => {
+t.test('a FINGERPRINT_KEY in use is pinned in the database; without one kept, a database with codes needs FINGERPRINT_KEY', async (t) => {
   const { url, sql } = await setup(t)
   const dir = await withSku(t, sql, 'gc-fp')
   await writeFile(join(dir, 'keys.csv'), 'FP-CODE-1\nFP-CODE-2\n')
-  // Imported by a deployment that set FINGERPRINT_KEY: nothing is stored.
   const imported = await runCli(['keys', 'import', '--sku', 'gc-fp', '--file', join(dir, 'keys.csv'), '--unit-cost', '1'], testEnv(url))
   t.equal(imported.code, 0, imported.stderr)
-  t.equal((await sql`select 1 from keyring_secrets`).length, 0)
-  const given = await keyringFromDatabase(sql, TEST_KEYS.encryptionKeys, TEST_KEYS.fingerprintKey)
-  t.notOk(given.created)
+  t.equal((await sql`select 1 from keyring_secrets where name = 'fingerprint_key'`).length, 1, 'the key given is stored, sealed')
+  const given = createKeyring(TEST_KEYS.encryptionKeys, TEST_KEYS.fingerprintKey)
+  const without = await keyringFromDatabase(sql, TEST_KEYS.encryptionKeys, undefined)
+  t.notOk(without.created)
+  t.equal(probe(without.keyring), probe(given), 'a start without FINGERPRINT_KEY uses the same key, so it cannot pick another')
 
+  // As a version that did not store the key it was given leaves the database.
+  await sql`delete from keyring_secrets`
   const { FINGERPRINT_KEY: _dropped, ...withoutFingerprint } = testEnv(url)
   const refused = await runCli(['keys', 'import', '--sku', 'gc-fp', '--file', join(dir, 'keys.csv'), '--unit-cost', '1'], withoutFingerprint)
   t.equal(refused.code, 78, 'a configuration error (EX_CONFIG)')

@@ -77,7 +77,7 @@ t.test('readyz follows the database: 200, 503 when it goes away, 200 when it ret
   const api = await app.inject({ method: 'GET', url: '/admin/v1/skus', headers: { authorization: 'Bearer adm_whatever' } })
   t.equal(api.statusCode, 503)
   t.equal(api.headers['content-type'], 'application/problem+json; charset=utf-8')
-  t.match(api.json(), { code: 'unavailable', detail: 'the database is unreachable; retry the request' }, 'an API request without its database is 503 unavailable')
+  t.match(api.json(), { code: 'unavailable', detail: 'a service the gateway depends on (such as its database) is unreachable; retry the request' }, 'an API request without its database is 503 unavailable')
   t.match(logs.text(), /ECONNREFUSED/, 'the log names the cause')
   t.notMatch(logs.text(), /Failed query|params:/, "but not the query's bound values (drizzle's wrapper is unwrapped)")
 

@@ -33,6 +33,7 @@ t.test('an order is fulfilled from the pool: debit, keys, ledger, all at once', 
   t.same(fetched.json(), order)
   const listed = await ta.app.inject({ method: 'GET', url: '/v1/orders?client_order_id=A-1', headers: rsl.bearer })
   t.same(listed.json().data, [order], 'found by client_order_id (after a timed-out POST), as GET shows it, codes included')
+  t.equal(listed.headers['cache-control'], 'no-store', 'codes are never cached')
   const second = await ta.app.inject({ method: 'POST', url: '/v1/orders', headers: rsl.bearer, payload: { client_order_id: 'A-2', sku: 'gc-order' } })
   const all = await ta.app.inject({ method: 'GET', url: '/v1/orders', headers: rsl.bearer })
   t.same(all.json().data, [second.json(), order], 'a page of orders, each with its own deliveries')

@@ -6,11 +6,10 @@ const FINGERPRINT = 'fingerprint_key'
 const aad = (name: string): string => `keyring_secrets.${name}`
 
 /**
- * The keyring of a deployment with ENCRYPTION_KEYS. Without FINGERPRINT_KEY, the fingerprint
- * key is generated on the first start and kept in the database, sealed under ENCRYPTION_KEYS
- * (it must never change: card keys are found and deduplicated by it). With FINGERPRINT_KEY,
- * that key is used, and must agree with a stored one. Under a lock, so that processes
- * starting together on an empty database store one key.
+ * The keyring of a deployment with ENCRYPTION_KEYS. The database keeps the fingerprint key,
+ * sealed under ENCRYPTION_KEYS (it must never change: card keys are found and deduplicated by
+ * it): FINGERPRINT_KEY when set, which must agree with a stored one, else one generated on the
+ * first start. Under a lock, so that processes starting together store one key.
  */
 export async function keyringFromDatabase (sql: postgres.Sql, encryptionKeys: string, fingerprintKey: string | undefined): Promise<{ keyring: Keyring, created: boolean }> {
   const ring = createCipherRing(encryptionKeys)
@@ -24,6 +23,9 @@ export async function keyringFromDatabase (sql: postgres.Sql, encryptionKeys: st
       if (stored && !stored.fingerprint('keyring.check', '').equals(keyring.fingerprint('keyring.check', ''))) {
         throw new KeyringError('FINGERPRINT_KEY differs from the fingerprint key this database keeps, which its card keys were imported with; unset FINGERPRINT_KEY to use the stored one')
       }
+      // Pinned in the database too: a process started later without FINGERPRINT_KEY then uses
+      // this key instead of generating another beside it.
+      if (!stored) await store(tx, ring, Buffer.from(fingerprintKey.trim(), 'base64'))
       return { keyring, created: false }
     }
     if (stored) return { keyring: stored, created: false }
@@ -32,10 +34,14 @@ export async function keyringFromDatabase (sql: postgres.Sql, encryptionKeys: st
       throw new KeyringError('FINGERPRINT_KEY is required: this database holds card keys fingerprinted with a key it does not keep; set the FINGERPRINT_KEY they were imported with')
     }
     const key = randomBytes(32)
-    const sealed = ring.encrypt(key, aad(FINGERPRINT))
-    await tx`insert into keyring_secrets (name, key_id, ciphertext) values (${FINGERPRINT}, ${sealed.keyId}, ${sealed.ciphertext})`
+    await store(tx, ring, key)
     return { keyring: createKeyring(encryptionKeys, key), created: true }
   })
+}
+
+async function store (tx: postgres.TransactionSql, ring: CipherRing, key: Buffer): Promise<void> {
+  const sealed = ring.encrypt(key, aad(FINGERPRINT))
+  await tx`insert into keyring_secrets (name, key_id, ciphertext) values (${FINGERPRINT}, ${sealed.keyId}, ${sealed.ciphertext})`
 }
 
 /** Re-seals the stored key material under the primary key (`keys rotate`); how many rows. */

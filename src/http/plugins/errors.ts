@@ -31,7 +31,8 @@ const TRANSIENT_SQLSTATES = new Set(['40P01', '40001', '55P03', '57014'])
  * The database cannot be reached or is refusing work: postgres.js's connection errors, the
  * socket's own, and the server's connection-exception class (08), too_many_connections and
  * shutdown states. A 503 the client may retry (orders and adjustments are idempotent by
- * their keys), not a 500 that reads as our bug.
+ * their keys), not a 500 that reads as our bug. The socket codes cannot tell the database
+ * from another service, so the answer does not insist it was the database.
  */
 const UNREACHABLE_CODES = new Set([
   'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT',
@@ -57,7 +58,7 @@ function toGatewayError (err: FastifyError): GatewayError {
     return new GatewayError('unavailable', { detail: 'the request conflicted with concurrent work; retry it', internal: `sqlstate ${code}`, cause: err })
   }
   if (code !== undefined && unreachable(code)) {
-    return new GatewayError('unavailable', { detail: 'the database is unreachable; retry the request', internal: code, cause: err })
+    return new GatewayError('unavailable', { detail: 'a service the gateway depends on (such as its database) is unreachable; retry the request', internal: code, cause: err })
   }
   if (hasZodFastifySchemaValidationErrors(err)) {
     const errors: FieldError[] = err.validation.flatMap((v) => {

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import {
-  CATEGORIES, DELIVERIES, FulfilmentSchema, RECIPIENT_TYPES, SKU_PATTERN, SKU_STATUSES, TIER_PATTERN, recipientFitsDelivery
+  CATEGORIES, DELIVERIES, FulfilmentSchema, FulfilmentView, RECIPIENT_TYPES, SKU_PATTERN, SKU_STATUSES, TIER_PATTERN, recipientFitsDelivery
 } from '../../domain/catalog.js'
 import { Timestamp } from './common.js'
 
@@ -35,8 +35,11 @@ const fitsMessage = { message: 'card_key SKUs take recipient_type none; direct_r
 export const CreateSkuBody = SkuFields.extend({ sku: SkuParam }).refine(fitsDelivery, fitsMessage)
   .meta({ id: 'CreateSku' })
 export const ReplaceSkuBody = SkuFields.extend({
-  // A client that read the SKU may send it back whole: its id is allowed, and must match the path.
-  sku: SkuParam.optional().describe('May be sent; must equal the SKU in the path')
+  // A client that read the SKU may send it back whole: its id is allowed, and must match the
+  // path; the timestamps are the server's and are ignored.
+  sku: SkuParam.optional().describe('May be sent; must equal the SKU in the path'),
+  created_at: z.string().optional().describe('Read-only: accepted from a GET round trip and ignored'),
+  updated_at: z.string().optional().describe('Read-only: accepted from a GET round trip and ignored')
 }).refine(fitsDelivery, fitsMessage)
   .meta({ id: 'ReplaceSku', description: 'Replaces the catalog fields; `fulfilment` is kept when omitted' })
 
@@ -51,12 +54,18 @@ export const SkuSchema = z.object({
   max_quantity: z.number().int(),
   status: z.enum(SKU_STATUSES),
   low_stock_threshold: z.number().int().nullable(),
-  fulfilment: FulfilmentSchema,
+  fulfilment: FulfilmentView,
   created_at: Timestamp,
   updated_at: Timestamp
 }).meta({ id: 'AdminSku' })
 
-export const TierPricesBody = z.array(z.strictObject({ sku: SkuParam, price: MinorUnits }))
+export const TierPricesBody = z.array(z.strictObject({
+  sku: SkuParam,
+  price: MinorUnits,
+  // What GET answers per item besides sku and price, so its list can be sent back as it is.
+  currency: z.string().optional().describe('Read-only (the SKU\'s currency): accepted from a GET round trip and ignored'),
+  updated_at: z.string().optional().describe('Read-only: accepted from a GET round trip and ignored')
+}))
   .max(5000)
   .superRefine((items, ctx) => {
     const seen = new Set<string>()

@@ -48,8 +48,14 @@ t.test('create, read, list, replace a SKU with defaults that fit its delivery', 
   t.equal(replaced.statusCode, 200)
   t.match(replaced.json(), { name: 'Steam 20', status: 'inactive', max_quantity: 5, fulfilment: { card_pool: 'only' } })
   t.ok(replaced.json().updated_at > created.json().updated_at, 'updated_at moves')
-  const sentBack = await ta.app.inject({ method: 'PUT', url: `/admin/v1/skus/${card.sku}`, headers: ops, payload: { ...card, name: 'Steam 30' } })
-  t.equal(sentBack.statusCode, 200, 'the SKU id may come back in the body')
+  const sentBack = await ta.app.inject({ method: 'PUT', url: `/admin/v1/skus/${card.sku}`, headers: ops, payload: { ...replaced.json() as Record<string, unknown>, name: 'Steam 30' } })
+  t.equal(sentBack.statusCode, 200, 'what GET answers may be sent back whole (id and timestamps included)')
+  t.equal(sentBack.json().name, 'Steam 30')
+  t.notSame(sentBack.json().updated_at, replaced.json().updated_at, 'the timestamps sent are ignored')
+  // A field a newer version stored in the routing: answers stay readable.
+  await ta.database.sql`update skus set fulfilment = fulfilment || '{"future_field": 1}'::jsonb where sku = ${card.sku}`
+  const read = await ta.app.inject({ method: 'GET', url: `/admin/v1/skus/${card.sku}`, headers: ops })
+  t.equal(read.statusCode, 200, 'an unknown stored field does not fail the answer')
   const renamed = await ta.app.inject({ method: 'PUT', url: `/admin/v1/skus/${card.sku}`, headers: ops, payload: { ...card, sku: 'steam-other' } })
   t.equal(renamed.statusCode, 400)
   t.match(renamed.json().errors, [{ path: 'body.sku' }], 'but not another one')
@@ -132,6 +138,11 @@ t.test('fulfilment and tier prices', async (t) => {
   t.equal(twice.statusCode, 400)
   const after = await ta.app.inject({ method: 'GET', url: '/admin/v1/tiers/gold/prices', headers: ta.auth('support') })
   t.same(after.json().prices.map((p: { price: number }) => p.price), [2600], 'refused updates changed nothing')
+  const roundTrip = await ta.app.inject({ method: 'PUT', url: '/admin/v1/tiers/gold/prices', headers: ta.auth('finance'), payload: after.json().prices })
+  t.equal(roundTrip.statusCode, 200, 'the list GET answers may be sent back as it is')
+  t.same(roundTrip.json().prices, after.json().prices, 'unchanged prices keep their updated_at')
+  const routing = await ta.app.inject({ method: 'PUT', url: `/admin/v1/skus/${direct.sku}/fulfilment`, headers: ta.auth('ops'), payload: set.json().fulfilment })
+  t.equal(routing.statusCode, 200, 'so may a SKU\'s fulfilment')
 })
 
 t.test('every admin mutation writes one audit entry in its transaction', async (t) => {

@@ -21,7 +21,7 @@ export default async function listOrdersRoute (app: FastifyInstance): Promise<vo
       querystring: OrderListQuery.extend({ limit: LimitQuery, cursor: CursorQuery }),
       response: { 200: page(OrderSchema) }
     }
-  }, async (request) => {
+  }, async (request, reply) => {
     const q = request.query
     const beforeId = decodeCursor(q.cursor, z.string())
     const rows = await listOrders(app.deps.database.sql, {
@@ -29,6 +29,9 @@ export default async function listOrdersRoute (app: FastifyInstance): Promise<vo
     }, q.limit + 1)
     const data = rows.slice(0, q.limit)
     const deliveries = await ordersDeliveries(app.deps.database.sql, app.deps.keyring, data.map((o) => o.id))
-    return { data: data.map((o) => presentOrder(o, deliveries.get(o.id) ?? [])), next_cursor: rows.length > q.limit ? encodeCursor(data.at(-1)?.id) : null }
+    // Codes are in it, as in a single order's answer: no cache may keep it.
+    return reply.header('cache-control', 'no-store').send({
+      data: data.map((o) => presentOrder(o, deliveries.get(o.id) ?? [])), next_cursor: rows.length > q.limit ? encodeCursor(data.at(-1)?.id) : null
+    })
   })
 }
