@@ -1,6 +1,6 @@
 import postgres from 'postgres'
 import { figure, type BenchContext, type Figure } from './harness.js'
-import { benchGateway, load, orderRequests, poolSku, priceSkus, reseller } from './gateway.js'
+import { benchGateway, load, orderRequests, poolSku, priceSkus, reseller, SECONDS } from './gateway.js'
 
 const KEYS = Number(process.env.BENCH_DRAIN_KEYS ?? 1_000_000)
 const CONNECTIONS = 32
@@ -39,7 +39,7 @@ export async function drainScenario (ctx: BenchContext): Promise<Figure[]> {
     }
     ctx.log('drain: orders on the half-sold pool')
     const half = await load(bench.gw, url, CONNECTIONS, orderRequests(() => ({ sku: 'bench-drain', buyer })))
-    return [figure('drain', 'orders after 500,000 keys sold', half.rps, 'req/s', 'orders on the full pool (first 10 s)', full.rps)]
+    return [figure('drain', `orders after ${target.toLocaleString('en')} keys sold`, half.rps, 'req/s', `orders on the full pool (first ${SECONDS} s)`, full.rps)]
   } finally {
     await sql.end()
     await bench.close()
