@@ -6,17 +6,17 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
 import type { Logger } from 'pino'
 import type { Config } from '../config.js'
+import type { Keyring } from '../crypto/keyring.js'
 import { createDatabase } from '../db/client.js'
 import { migrateDatabase } from '../db/migrate.js'
 import { writeAuditSql, type AuditActor } from '../db/repositories/audit-log.js'
-import { rotateKeyringSecrets } from '../db/repositories/keyring-secrets.js'
 import { countUnderOldKeys, rotateCardKeys } from '../db/repositories/card-keys.js'
+import { rotateKeyringSecrets } from '../db/repositories/keyring-secrets.js'
 import { rotateResellerSecrets } from '../db/repositories/resellers.js'
 import { rotateSupplierCredentials } from '../db/repositories/suppliers.js'
 import { rotateSupplierDeliveries } from '../orders/deliveries.js'
 import { csvCardKeys } from '../pool/csv.js'
 import { importBatch, type ImportIssue } from '../pool/import-batch.js'
-import type { Keyring } from '../crypto/keyring.js'
 import { loadKeyring, openDatabaseUrl } from '../server.js'
 import { createProgress, MIB } from './progress.js'
 
@@ -152,7 +152,7 @@ export async function rotateKeys (config: Config, logger: Logger, args: string[]
     // row is done, recording which key now holds the pool. A run that fails part-way writes
     // none; running it again finishes the rows and records the rotation.
     // Reseller secrets (few rows, one transaction) too, so the old key can then be dropped.
-    // Supplier credentials and supplier-delivered codes likewise.
+    // Supplier credentials, supplier-delivered codes and the stored fingerprint key likewise.
     const stored = await rotateKeyringSecrets(sql, keyring)
     const secrets = await rotateResellerSecrets(sql, keyring)
     const credentials = await rotateSupplierCredentials(sql, keyring)

@@ -99,7 +99,7 @@ export function createCipherRing (encryptionKeys: string): CipherRing {
 
 /**
  * ENCRYPTION_KEYS and the fingerprint key: FINGERPRINT_KEY's base64, or the raw key kept in
- * the database (storedFingerprintKey).
+ * the database (keyringFromDatabase).
  */
 export function createKeyring (encryptionKeys: string, fingerprintKey: string | Buffer): Keyring {
   const fpKey = typeof fingerprintKey === 'string' ? decodeKey(fingerprintKey.trim(), 'FINGERPRINT_KEY') : fingerprintKey

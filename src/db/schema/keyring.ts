@@ -3,8 +3,8 @@ import { bytea, createdAt, updatedAt } from './_columns.js'
 
 /**
  * Key material the gateway keeps in its own database, sealed under ENCRYPTION_KEYS: the
- * fingerprint key, when FINGERPRINT_KEY is not set (src/crypto/stored-keys.ts). `keys rotate`
- * re-seals it under the new primary key like every other secret.
+ * fingerprint key, FINGERPRINT_KEY's or a generated one (src/db/repositories/keyring-secrets.ts).
+ * `keys rotate` re-seals it under the new primary key like every other secret.
  */
 export const keyringSecrets = pgTable('keyring_secrets', {
   name: text('name').primaryKey(),
